@@ -1,0 +1,152 @@
+"""PIANO training throughput against scvi-tools SCVI (and the reference piano-integration), side by side in one run.
+
+Usage:  python bench/bench_piano.py [--epochs 10] [--cells N] [--device auto] [--compile] [--skip-peers]
+
+Data: the embedded Baron human pancreas (2,142 cells x 2,000 HVGs, 4 donors); `--cells N` tiles it to N cells.
+Architecture for every method: 3 hidden layers x 256, 32 latent, batch 128, donor as the batch covariate.
+Printed: cells/second of each method (training epochs only, the first epoch excluded as warm-up for our model),
+the ratio to scvi-tools, the matrix-multiply bound of PIANO's layer shapes on this machine, and the peak memory of
+each of our memory modes (each measured in a fresh subprocess).
+"""
+from __future__ import annotations
+import argparse, json, os, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import torch
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+ARCH = dict(n_hidden=256, n_layers=3, n_latent=32)
+BATCH = 128
+
+
+def load(cells: int | None):
+    import anndata as ad
+    from sc_integrate.datasets import baron_human_pancreas
+    a = baron_human_pancreas()
+    if cells and cells != a.n_obs:
+        reps = int(np.ceil(cells / a.n_obs))
+        a = ad.concat([a] * reps, index_unique="-")[:cells].copy()
+    return a
+
+
+def bench_ours(a, epochs, device, compile, memory_mode="auto"):
+    from sc_integrate.models.piano import PIANO
+    PIANO.setup_anndata(a, layer="counts", batch_key="donor")
+    m = PIANO(a, **ARCH)
+    h = m.train(max_epochs=epochs + 1, batch_size=BATCH, device=device, compile=compile, progress=False, memory_mode=memory_mode)
+    t = float(h["time_s"].iloc[1:].sum())        # epoch 1 is warm-up (and compilation when compile=True)
+    return dict(seconds=t, cells_per_s=a.n_obs * epochs / t, first_epoch_s=float(h["time_s"].iloc[0]))
+
+
+def bench_scvi(a, epochs, device):
+    import scvi
+    scvi.settings.seed = 0
+    b = a.copy()
+    scvi.model.SCVI.setup_anndata(b, layer="counts", batch_key="donor")
+    # the PIANO paper's scVI settings: ZINB, gene-batch dispersion, same architecture
+    m = scvi.model.SCVI(b, gene_likelihood="zinb", dispersion="gene-batch", **ARCH)
+    acc = "gpu" if device == "cuda" else "cpu"
+    m.train(max_epochs=1, batch_size=BATCH, train_size=1.0, accelerator=acc, enable_progress_bar=False)   # warm-up
+    t0 = time.perf_counter()
+    m.train(max_epochs=epochs, batch_size=BATCH, train_size=1.0, accelerator=acc, enable_progress_bar=False)
+    t = time.perf_counter() - t0
+    return dict(seconds=t, cells_per_s=a.n_obs * epochs / t)
+
+
+def matmul_bound(n_genes, n_cov, device, reps=50):
+    "Cells/s if a training step cost only its matrix multiplies (forward + the backward ones) at batch 128."
+    dev = torch.device(device)
+    h, d = ARCH["n_hidden"], ARCH["n_latent"]
+    enc = [(n_genes, h)] + [(h, h)] * (ARCH["n_layers"] - 1) + [(h, d), (h, d)]
+    dec = [(d + n_cov, h)] + [(h, h)] * (ARCH["n_layers"] - 1) + [(h, n_genes)]
+    total = 0.0
+    for i, (fi, fo) in enumerate(enc + dec):
+        x, w, g = torch.randn(BATCH, fi, device=dev), torch.randn(fi, fo, device=dev), torch.randn(BATCH, fo, device=dev)
+        ops = [lambda: x @ w, lambda: x.T @ g]
+        if i != 0: ops.append(lambda: g @ w.T)          # no input gradient for the first encoder layer
+        for op in ops:
+            for _ in range(5): op()
+            if dev.type == "cuda": torch.cuda.synchronize()
+            best = np.inf
+            for _ in range(reps):
+                t0 = time.perf_counter(); op()
+                if dev.type == "cuda": torch.cuda.synchronize()
+                best = min(best, time.perf_counter() - t0)
+            total += best
+    return BATCH / total
+
+
+def memory_child(mode, cells, epochs, device):
+    "Run in a subprocess: train one model in one memory mode and report its peak memory."
+    import resource
+    a = load(cells)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if device == "cuda": torch.cuda.reset_peak_memory_stats()
+    r = bench_ours(a, epochs, device, False, memory_mode=mode)
+    r["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    r["rss_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+    if device == "cuda": r["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    from sc_integrate.data.dataset import AnnDataset
+    from sc_integrate.data.registry import Registry
+    ds = AnnDataset.from_anndata(a, Registry.from_adatas([a]), memory_mode=mode, device=device)
+    r["data_mb"] = ds.nbytes["X"] / 2**20
+    print("RESULT" + json.dumps(r))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--cells", type=int, default=None)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--compile", action="store_true", help="torch.compile our training step (default on CUDA)")
+    p.add_argument("--skip-peers", action="store_true")
+    p.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    from sc_integrate.core import get_device
+    import sc_integrate
+    device = get_device(args.device).type
+    if args.memory_child:
+        return memory_child(args.memory_child, args.cells, args.epochs, device)
+    compile = args.compile or device == "cuda"
+    a = load(args.cells)
+    print(f"sc_integrate {sc_integrate.__version__}, torch {torch.__version__}, device {device}, "
+          f"{torch.get_num_threads()} threads; {a.n_obs} cells x {a.n_vars} genes; {args.epochs} timed epochs; "
+          f"3x256, 32 latent, batch {BATCH}; compile={compile}")
+    res = {"sc_integrate PIANO": bench_ours(a.copy(), args.epochs, device, compile)}
+    if not args.skip_peers:
+        try: res["scvi-tools SCVI"] = bench_scvi(a, args.epochs, device)
+        except ImportError as e: print(f"scvi-tools not available ({e}); install sc-integrate[bench]")
+        try:
+            import peer_piano_integration as peer
+            why = peer.available()
+            if why: print(f"piano-integration not run: {why}")
+            else:
+                r = peer.train_piano_integration(a.copy(), epochs=args.epochs, batch_size=BATCH, **ARCH)
+                res["piano-integration"] = dict(seconds=r["seconds"], cells_per_s=a.n_obs * args.epochs / r["seconds"])
+                if r.get("notes"): print(f"piano-integration notes: {r['notes']}")
+        except ImportError as e: print(f"piano-integration runner not available ({e})")
+    n_cov = a.obs["donor"].nunique()
+    bound = matmul_bound(a.n_vars, n_cov, device)
+    print(f"\n{'method':22s} {'cells/s':>10s} {'seconds':>9s} {'x scvi-tools':>13s}")
+    ref = res.get("scvi-tools SCVI", {}).get("cells_per_s")
+    for k, r in res.items():
+        print(f"{k:22s} {r['cells_per_s']:10.0f} {r['seconds']:9.2f} {r['cells_per_s'] / ref if ref else float('nan'):13.2f}")
+    ours = res["sc_integrate PIANO"]["cells_per_s"]
+    print(f"\nmatrix-multiply bound of PIANO's layer shapes: {bound:.0f} cells/s; PIANO reaches {ours / bound:.2f} of it "
+          f"(bound / PIANO = {bound / ours:.2f}x)")
+    print(f"\npeak memory by memory mode (fresh subprocess each, {args.epochs} epochs):")
+    print(f"{'mode':8s} {'X storage MB':>13s} {'peak RSS MB':>12s} {'RSS growth MB':>14s} {'peak GPU MB':>12s} {'cells/s':>9s}")
+    for mode in ("dense", "sparse", "host"):
+        cmd = [sys.executable, __file__, "--memory-child", mode, "--epochs", str(max(1, args.epochs // 2)), "--device", device]
+        if args.cells: cmd += ["--cells", str(args.cells)]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        line = [l for l in out.stdout.splitlines() if l.startswith("RESULT")]
+        if not line: print(f"{mode:8s} failed: {out.stderr[-500:]}"); continue
+        r = json.loads(line[0][6:])
+        print(f"{mode:8s} {r['data_mb']:13.1f} {r['peak_rss_mb']:12.0f} {r['rss_growth_mb']:14.0f} "
+              f"{r.get('peak_gpu_mb', float('nan')):12.1f} {r['cells_per_s']:9.0f}")
+
+
+if __name__ == "__main__":
+    main()
