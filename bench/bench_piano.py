@@ -81,11 +81,9 @@ def memory_child(mode, cells, epochs, device):
     "Run in a subprocess: train one model in one memory mode and report its peak memory."
     import resource
     a = load(cells)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if device == "cuda": torch.cuda.reset_peak_memory_stats()
     r = bench_ours(a, epochs, device, False, memory_mode=mode)
     r["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    r["rss_growth_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
     if device == "cuda": r["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     from sc_integrate.data.dataset import AnnDataset
     from sc_integrate.data.registry import Registry
@@ -136,7 +134,7 @@ def main():
     print(f"\nmatrix-multiply bound of PIANO's layer shapes: {bound:.0f} cells/s; PIANO reaches {ours / bound:.2f} of it "
           f"(bound / PIANO = {bound / ours:.2f}x)")
     print(f"\npeak memory by memory mode (fresh subprocess each, {args.epochs} epochs):")
-    print(f"{'mode':8s} {'X storage MB':>13s} {'peak RSS MB':>12s} {'RSS growth MB':>14s} {'peak GPU MB':>12s} {'cells/s':>9s}")
+    print(f"{'mode':8s} {'X storage MB':>13s} {'peak RSS MB':>12s} {'peak GPU MB':>12s} {'cells/s':>9s}")
     for mode in ("dense", "sparse", "host"):
         cmd = [sys.executable, __file__, "--memory-child", mode, "--epochs", str(max(1, args.epochs // 2)), "--device", device]
         if args.cells: cmd += ["--cells", str(args.cells)]
@@ -144,7 +142,7 @@ def main():
         line = [l for l in out.stdout.splitlines() if l.startswith("RESULT")]
         if not line: print(f"{mode:8s} failed: {out.stderr[-500:]}"); continue
         r = json.loads(line[0][6:])
-        print(f"{mode:8s} {r['data_mb']:13.1f} {r['peak_rss_mb']:12.0f} {r['rss_growth_mb']:14.0f} "
+        print(f"{mode:8s} {r['data_mb']:13.1f} {r['peak_rss_mb']:12.0f} "
               f"{r.get('peak_gpu_mb', float('nan')):12.1f} {r['cells_per_s']:9.0f}")
 
 
