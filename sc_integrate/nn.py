@@ -34,6 +34,17 @@ class MLP(nn.Sequential):
         super().__init__(*layers)
         self.n_out = n_hidden if n_layers else n_in
 
+    def forward(self, x:torch.Tensor, # input (n, n_in)
+                deterministic:bool=False, # evaluate as in eval mode (BatchNorm running statistics, no dropout) whatever the mode
+               ) -> torch.Tensor:
+        "The stack; `deterministic=True` neither uses nor updates batch statistics, so a prior can encode pseudoinputs mid-step."
+        if not deterministic: return super().forward(x)
+        for layer in self:
+            if isinstance(layer, nn.BatchNorm1d):
+                x = F.batch_norm(x, layer.running_mean, layer.running_var, layer.weight, layer.bias, False, 0.0, layer.eps)
+            elif not isinstance(layer, nn.Dropout): x = layer(x)
+        return x
+
 # %% ../nbs/api/10_nn.ipynb #f46f4666
 class GaussianEncoder(nn.Module):
     "x -> MLP -> (mu, sigma) of q(z|x) = N(mu, diag sigma^2)."
@@ -51,8 +62,10 @@ class GaussianEncoder(nn.Module):
         self.mean = nn.Linear(self.body.n_out, n_latent)
         self.log_var = nn.Linear(self.body.n_out, n_latent)
         self.min_scale, self.var_eps = min_scale, var_eps
-    def forward(self, x:torch.Tensor) -> tuple:
-        h = self.body(x)
+    def forward(self, x:torch.Tensor, # input (n, n_in)
+                deterministic:bool=False, # evaluate the body as in eval mode (see `MLP.forward`)
+               ) -> tuple:
+        h = self.body(x, deterministic)
         lv = self.log_var(h)
         sigma = torch.sqrt(torch.exp(lv) + self.var_eps) if self.var_eps else torch.exp(0.5 * lv)
         return self.mean(h), torch.clamp(sigma, min=self.min_scale)

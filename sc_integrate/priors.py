@@ -10,7 +10,8 @@ from torch import nn
 from .distributions import kl_normal_standard, log_normal
 
 # %% auto #0
-__all__ = ['MIXTURES', 'Prior', 'StandardNormalPrior', 'log_mixture_normal', 'VampPrior', 'GaussianMixturePrior']
+__all__ = ['MIXTURES', 'PRIORS', 'Prior', 'StandardNormalPrior', 'log_mixture_normal', 'VampPrior', 'GaussianMixturePrior',
+           'make_prior']
 
 # %% ../nbs/api/12_priors.ipynb #fdd31519
 class Prior(nn.Module):
@@ -136,3 +137,25 @@ class GaussianMixturePrior(Prior):
     def log_prob(self, z:torch.Tensor) -> torch.Tensor:
         mu, sigma = self.components()
         return log_mixture_normal(z, mu, sigma, self.log_weights(), self.mixture)
+
+# %% ../nbs/api/12_priors.ipynb #5f68d2f5
+PRIORS = ("standard", "vamp", "gmm")
+
+def make_prior(prior:str="standard", # "standard", "vamp" or "gmm"
+               n_latent:int=10, # latent dimensions d (gmm)
+               n_components:int=5, # K pseudoinputs (vamp) or components (gmm)
+               n_input:int|None=None, # size of a pseudoinput (vamp, when `pseudoinputs` is None)
+               pseudoinputs:torch.Tensor|None=None, # (K, n_input) initial pseudoinputs (vamp), e.g. K random cells
+               covariates:dict|None=None, # the pseudoinputs' covariates (vamp)
+               encode=None, # `encode(u, covariates) -> (mu, sigma)`: the model's encoder (vamp)
+               trainable_pseudoinputs:bool=True, # vamp: learn the pseudoinputs
+               trainable_weights:bool=True, # vamp/gmm: learn the mixture weights
+               mixture:str="joint", # vamp/gmm: "joint" or "per_dim"
+              ) -> Prior:
+    "A latent prior by name, for models that store their options as plain values."
+    if prior not in PRIORS: raise ValueError(f"prior={prior!r} must be one of {PRIORS}.")
+    if prior != "standard" and n_components < 1: raise ValueError(f"n_prior_components={n_components} must be >= 1.")
+    if prior == "standard": return StandardNormalPrior()
+    if prior == "gmm": return GaussianMixturePrior(n_components, n_latent, trainable_weights=trainable_weights, mixture=mixture)
+    return VampPrior(n_components, n_input, pseudoinputs, covariates, encode=encode, trainable_pseudoinputs=trainable_pseudoinputs,
+                     trainable_weights=trainable_weights, mixture=mixture)

@@ -81,6 +81,16 @@ class BaseModel:
             parts.append(AnnDataset.from_anndata(a, self.registry, memory_mode, device, unseen))
         return parts[0] if len(parts) == 1 else ConcatDataset(parts)
 
+    def _random_cells(self, K:int) -> dict|None:
+        "X, categorical codes and continuous covariates of K random training cells (seeded by the model's seed), e.g. to initialise VampPrior pseudoinputs; None when there are fewer than K cells (a `load` onto less data, where saved values replace them)."
+        sizes = [a.n_obs for a in self.adatas]
+        if K > sum(sizes): return None
+        idx = np.sort(np.random.default_rng(self.seed).choice(sum(sizes), K, replace=False))
+        offsets = np.cumsum([0] + sizes)
+        parts = [a[idx[(idx >= lo) & (idx < hi)] - lo] for a, lo, hi in zip(self.adatas, offsets[:-1], offsets[1:])]
+        b = self._dataset([p for p in parts if p.n_obs], "dense", "cpu")[torch.arange(K)]
+        return {Keys.X: b[Keys.X], Keys.CAT: b[Keys.CAT], Keys.CONT: b[Keys.CONT]}
+
     # ---- training ------------------------------------------------------------------------
     def train(self, max_epochs:int|None=None, # epochs (None = the model's default)
               *,

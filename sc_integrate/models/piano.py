@@ -12,7 +12,7 @@ from anndata import AnnData
 from ..core import Keys
 from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates
 from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean
-from ..priors import StandardNormalPrior
+from ..priors import StandardNormalPrior, make_prior
 from ..train import LossOutput, LinearWarmup
 from .base import BaseModel
 
@@ -32,7 +32,9 @@ class PianoModule(nn.Module):
                  likelihood:str="nb", # "nb" or "zinb"
                  head:str="glm", # "glm" (PIANO's NB-GLM) or "scvi" (mean l xbar, free inverse dispersion)
                  dispersion:str="covariates", # scvi head: "gene" (one per gene) or "covariates" (shifted by c, as the GLM)
-                 prior:nn.Module|None=None, # latent prior (default N(0, I))
+                 prior:str|nn.Module="standard", # latent prior: "standard" N(0, I), "vamp", "gmm", or a `Prior` module
+                 n_prior_components:int=5, # K pseudoinputs (vamp) or components (gmm)
+                 pseudoinput_data:torch.Tensor|None=None, # vamp: counts (K, G) of K cells initialising the pseudoinputs (in log1p space)
                  bn_eps:float=1e-5, # BatchNorm epsilon
                  bn_momentum:float=0.1, # BatchNorm momentum
                 ):
@@ -51,7 +53,14 @@ class PianoModule(nn.Module):
         # NB-GLM parameters, initialised as in the paper: b = w = v = a = 1, W = U = 0
         self.b, self.w, self.v, self.a = (nn.Parameter(torch.ones(n_input)) for _ in range(4))
         self.W = nn.Parameter(torch.zeros(n_cov, n_input)); self.U = nn.Parameter(torch.zeros(n_cov, n_input))
-        self.prior = prior if prior is not None else StandardNormalPrior()
+        if isinstance(prior, nn.Module): self.prior = prior
+        else:   # the VampPrior's pseudoinputs live where the encoder reads: log1p counts
+            u = None if pseudoinput_data is None else torch.log1p(torch.as_tensor(pseudoinput_data, dtype=torch.float32))
+            self.prior = make_prior(prior or "standard", n_latent, n_prior_components, n_input, u, None, self._encode_pseudoinputs)
+
+    def _encode_pseudoinputs(self, u:torch.Tensor, cov:dict) -> tuple:
+        "The VampPrior's encoder: pseudoinputs (log1p space) encoded with running BatchNorm statistics and no dropout."
+        return self.encoder(u, deterministic=True)
 
     def covariates(self, batch:dict) -> torch.Tensor:
         "c: one-hot categorical covariates (code -1 = marginal 1/K) concatenated with continuous ones."
@@ -116,10 +125,16 @@ class PIANO(BaseModel):
                  likelihood:str="nb", # "nb" or "zinb"
                  head:str="glm", # "glm" or "scvi"
                  dispersion:str="covariates", # scvi head only: "gene" or "covariates"
-                 seed:int|None=0, # seed of the initial weights
+                 prior:str="standard", # latent prior: "standard" N(0, I) (the paper), "vamp" (VampPrior) or "gmm" (Gaussian mixture)
+                 n_prior_components:int=5, # K pseudoinputs (vamp, initialised at K random cells) or components (gmm)
+                 seed:int|None=0, # seed of the initial weights (and of the pseudoinput cells)
                 ):
         super().__init__(adata, seed=seed, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout=dropout,
-                         likelihood=likelihood, head=head, dispersion=dispersion)
+                         likelihood=likelihood, head=head, dispersion=dispersion, prior=prior, n_prior_components=n_prior_components)
+
+    def _build_module(self, **kw):
+        cells = self._random_cells(kw.get("n_prior_components", 5)) if kw.get("prior") == "vamp" else None
+        return self.module_cls(**self._module_shape(), pseudoinput_data=None if cells is None else cells[Keys.X], **kw)
 
     def _schedules(self, max_beta:float=1.0, # KL weight reached at the end of the warm-up (0.5 for weaker correction)
                    n_epochs_kl_warmup:float=400, # warm-up length in epochs (linear per step, then clamped)

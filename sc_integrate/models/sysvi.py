@@ -14,7 +14,7 @@ from anndata import AnnData
 from ..core import Keys
 from ..nn import MLP, CovariateEmbedding, one_hot_covariates, reparameterize, grad_reverse
 from ..distributions import log_normal
-from ..priors import StandardNormalPrior, VampPrior, GaussianMixturePrior
+from ..priors import StandardNormalPrior, VampPrior, GaussianMixturePrior, make_prior
 from ..train import LossOutput, Constant, LinearWarmup
 from ..data.registry import get_matrix
 from .base import BaseModel, _as_list
@@ -114,13 +114,9 @@ class SysVIModule(nn.Module):
         self.x_log_var = nn.Parameter(torch.zeros(n_input))    # one variance per gene, initialised at 1
         if self.use_adv: self.classifier = nn.Sequential(MLP(n_latent, 32, 2, dropout=0.1), nn.Linear(32, self.n_system))
         K = n_prior_components
-        if prior == "standard": self.prior = StandardNormalPrior()
-        elif prior == "gmm": self.prior = GaussianMixturePrior(K, n_latent, trainable_weights=trainable_prior_weights, mixture=prior_mixture)
-        else:
-            d = pseudoinput_data or {Keys.CAT: torch.zeros(K, len(self.n_cats), dtype=torch.long), Keys.CONT: torch.zeros(K, n_cont)}
-            self.prior = VampPrior(K, n_input, d.get(Keys.X), {Keys.CAT: d[Keys.CAT], Keys.CONT: d[Keys.CONT]},
-                                   encode=self._encode_pseudoinputs, trainable_pseudoinputs=trainable_pseudoinputs,
-                                   trainable_weights=trainable_prior_weights, mixture=prior_mixture)
+        d = pseudoinput_data or {Keys.CAT: torch.zeros(K, len(self.n_cats), dtype=torch.long), Keys.CONT: torch.zeros(K, n_cont)}
+        self.prior = make_prior(prior, n_latent, K, n_input, d.get(Keys.X), {Keys.CAT: d[Keys.CAT], Keys.CONT: d[Keys.CONT]},
+                                self._encode_pseudoinputs, trainable_pseudoinputs, trainable_prior_weights, prior_mixture)
 
     def covariates(self, batch:dict) -> torch.Tensor:
         "c: one-hot system, one-hot (or embedded) other categorical covariates (code -1 = their average), continuous covariates."
@@ -306,19 +302,8 @@ class SysVI(BaseModel):
             if kw.get(name, 0) > 0 and n_sys < 2:
                 raise ValueError(f"{what} ({name}={kw[name]}) needs at least 2 systems, but batch_key {s.batch_key!r} has "
                                  f"{n_sys} category ({reg.categories[s.batch_key]}); set {name}=0 or register a batch_key with several systems.")
-        data = self._pseudoinput_data(kw.get("n_prior_components", 5)) if kw.get("prior", "vamp") == "vamp" else None
+        data = self._random_cells(kw.get("n_prior_components", 5)) if kw.get("prior", "vamp") == "vamp" else None
         return self.module_cls(**self._module_shape(), pseudoinput_data=data, **kw)
-
-    def _pseudoinput_data(self, K:int) -> dict|None:
-        "Expression and covariates of K random cells (seeded) to initialise the pseudoinputs; None when there are fewer cells (a load)."
-        sizes = [a.n_obs for a in self.adatas]
-        if K > sum(sizes): return None           # only reachable from `load`: the saved pseudoinputs replace these
-        idx = np.sort(np.random.default_rng(self.seed).choice(sum(sizes), K, replace=False))
-        offsets = np.cumsum([0] + sizes)
-        parts = [a[idx[(idx >= lo) & (idx < hi)] - lo] for a, lo, hi in zip(self.adatas, offsets[:-1], offsets[1:])]
-        ds = self._dataset([p for p in parts if p.n_obs], "dense", "cpu")
-        b = ds[torch.arange(K)]
-        return {Keys.X: b[Keys.X], Keys.CAT: b[Keys.CAT], Keys.CONT: b[Keys.CONT]}
 
     def _schedules(self, n_epochs_kl_warmup:float|None=None, # optional KL warm-up in epochs (sysVI uses none)
                   ) -> dict:
