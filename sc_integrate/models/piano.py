@@ -12,7 +12,7 @@ from anndata import AnnData
 from ..core import Keys
 from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates
 from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean
-from ..priors import StandardNormalPrior, make_prior
+from ..priors import make_prior
 from ..train import LossOutput, LinearWarmup
 from .base import BaseModel
 

@@ -14,7 +14,7 @@ from anndata import AnnData
 from ..core import Keys
 from ..nn import MLP, CovariateEmbedding, one_hot_covariates, reparameterize, grad_reverse
 from ..distributions import log_normal
-from ..priors import StandardNormalPrior, VampPrior, GaussianMixturePrior, make_prior
+from ..priors import PRIORS, make_prior
 from ..train import LossOutput, Constant, LinearWarmup
 from ..data.registry import get_matrix
 from .base import BaseModel, _as_list
@@ -64,7 +64,7 @@ class ConditionalMLP(nn.Module):
         return h
 
 # %% ../../nbs/api/32_models.sysvi.ipynb #db2ff10f
-SYSVI_PRIORS = ("standard", "vamp", "gmm")
+SYSVI_PRIORS = PRIORS   # the priors `make_prior` builds
 CYCLE_COVARIATES = ("keep", "marginal")
 
 class SysVIModule(nn.Module):
@@ -92,7 +92,6 @@ class SysVIModule(nn.Module):
                  pseudoinput_data:dict|None=None, # {X, cat, cont} of K cells initialising the pseudoinputs (None = random)
                 ):
         super().__init__()
-        if prior not in SYSVI_PRIORS: raise ValueError(f"prior={prior!r} must be one of {SYSVI_PRIORS}.")
         if cycle_covariates not in CYCLE_COVARIATES: raise ValueError(f"cycle_covariates={cycle_covariates!r} must be one of {CYCLE_COVARIATES}.")
         if not len(n_cats): raise ValueError("sysVI needs the system as the first categorical covariate (register a batch_key).")
         if min(kl_weight, cycle_weight, adv_weight) < 0: raise ValueError("kl_weight, cycle_weight and adv_weight must be >= 0.")
