@@ -78,16 +78,16 @@ def matmul_bound(n_genes, n_cov, device, reps=50):
 
 
 def memory_child(mode, cells, epochs, device):
-    "Run in a subprocess: train one model in one memory mode and report its peak memory."
-    import resource
+    "Run in a subprocess: train one model in one memory mode and report its peak memory (and its rise during training)."
+    from sc_integrate.benchmark import PeakMemory
     a = load(cells)
-    if device == "cuda": torch.cuda.reset_peak_memory_stats()
-    r = bench_ours(a, epochs, device, False, memory_mode=mode)
-    r["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if device == "cuda": r["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    with PeakMemory() as pm: r = bench_ours(a, epochs, device, False, memory_mode=mode)
+    r["peak_rss_mb"], r["rss_increase_mb"] = pm.peak_mb, pm.increase_mb
+    if device == "cuda": r["peak_gpu_mb"] = pm.gpu_peak_mb
     from sc_integrate.data.dataset import AnnDataset
     from sc_integrate.data.registry import Registry
-    ds = AnnDataset.from_anndata(a, Registry.from_adatas([a]), memory_mode=mode, device=device)
+    # what eager training stores: X plus (PIANO) the index of its non-zeros
+    ds = AnnDataset.from_anndata(a, Registry.from_adatas([a]), memory_mode=mode, device=device, nnz=device != "cuda")
     r["data_mb"] = ds.nbytes["X"] / 2**20
     print("RESULT" + json.dumps(r))
 
@@ -133,8 +133,8 @@ def main():
     ours = res["sc_integrate PIANO"]["cells_per_s"]
     print(f"\nmatrix-multiply bound of PIANO's layer shapes: {bound:.0f} cells/s; PIANO reaches {ours / bound:.2f} of it "
           f"(bound / PIANO = {bound / ours:.2f}x)")
-    print(f"\npeak memory by memory mode (fresh subprocess each, {args.epochs} epochs):")
-    print(f"{'mode':8s} {'X storage MB':>13s} {'peak RSS MB':>12s} {'peak GPU MB':>12s} {'cells/s':>9s}")
+    print(f"\npeak memory by memory mode (fresh subprocess each, {max(1, args.epochs // 2)} epochs; RSS rise = peak during training minus RSS before it):")
+    print(f"{'mode':8s} {'X storage MB':>13s} {'peak RSS MB':>12s} {'RSS rise MB':>12s} {'peak GPU MB':>12s} {'cells/s':>9s}")
     for mode in ("dense", "sparse", "host"):
         cmd = [sys.executable, __file__, "--memory-child", mode, "--epochs", str(max(1, args.epochs // 2)), "--device", device]
         if args.cells: cmd += ["--cells", str(args.cells)]
@@ -142,7 +142,7 @@ def main():
         line = [l for l in out.stdout.splitlines() if l.startswith("RESULT")]
         if not line: print(f"{mode:8s} failed: {out.stderr[-500:]}"); continue
         r = json.loads(line[0][6:])
-        print(f"{mode:8s} {r['data_mb']:13.1f} {r['peak_rss_mb']:12.0f} "
+        print(f"{mode:8s} {r['data_mb']:13.1f} {r['peak_rss_mb']:12.0f} {r['rss_increase_mb']:12.0f} "
               f"{r.get('peak_gpu_mb', float('nan')):12.1f} {r['cells_per_s']:9.0f}")
 
 

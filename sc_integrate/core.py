@@ -29,6 +29,7 @@ class Keys:
     LABELS = "labels"                # integer codes of the labels key
     REF = "ref"                      # external reference embedding per cell (SAILERX)
     X2 = "X2"                        # second, paired modality (scMODAL)
+    X_NNZ = "X_nnz"                  # flat positions (row * n_genes + gene) of the stored non-zero values of an X minibatch
 
 # %% ../nbs/api/00_core.ipynb #332bd2cf
 def get_device(device:str|torch.device|None="auto", # "auto" picks CUDA when available, else CPU

@@ -33,16 +33,47 @@ def _value_dtype(values:np.ndarray) -> torch.dtype:
     return torch.float32
 
 # %% ../../nbs/api/02_data.dataset.ipynb #542b0c0b
+def _csr_positions(indptr:torch.Tensor, # CSR row pointers
+                   indices:torch.Tensor, # CSR column indices
+                   idx:torch.Tensor, # rows to gather
+                   n_cols:int, # columns of the matrix
+                  ) -> tuple:
+    "For CSR rows `idx`, row by row: the position of every stored value in the CSR arrays, and its flat position row * n_cols + col in the minibatch."
+    dev = indptr.device; idx = idx.to(dev)
+    start = indptr.index_select(0, idx); lens = indptr.index_select(0, idx + 1) - start
+    ends = torch.cumsum(lens, 0, dtype=indptr.dtype); total = int(ends[-1]) if len(idx) else 0
+    rows = torch.repeat_interleave(torch.arange(len(idx), device=dev, dtype=indptr.dtype), lens, output_size=total)
+    # position of each stored value: start of its row + its rank within the row (index_select: faster than [] on CPU)
+    pos = torch.arange(total, device=dev, dtype=indptr.dtype).add_((start - ends + lens).index_select(0, rows))
+    if len(idx) * n_cols >= 2**31: rows = rows.long()
+    return pos, indices.index_select(0, pos).to(rows.dtype).add_(rows * n_cols)
+
+def _nonzero_index(A:torch.Tensor) -> tuple:
+    "CSR index (indptr, indices) of the non-zero entries of a 2-D tensor, narrow dtypes."
+    nz = A != 0
+    indptr = torch.cat([torch.zeros(1, dtype=torch.long, device=A.device), nz.sum(1).cumsum(0)])
+    cols = nz.nonzero()[:, 1]
+    return indptr.to(torch.int32 if A.numel() < 2**31 - 1 else torch.int64), cols.to(_int_dtype(max(A.shape[1] - 1, 0)))
+
 class DenseField:
     "A dense per-cell array; rows are gathered with one `index_select` and returned on `device`."
     def __init__(self, data:torch.Tensor, # (n_cells, ...) tensor, stored as given
                  device:torch.device, # where gathered minibatches are returned
                  out_dtype:torch.dtype|None=None, # dtype of gathered minibatches (None keeps the storage dtype)
+                 index_nonzero:bool=False, # 2-D data: also keep a CSR index of the non-zeros, for `gather_nnz`
                 ):
         self.data, self.device, self.out_dtype = data, torch.device(device), out_dtype
+        self.nz_index = _nonzero_index(data) if index_nonzero else None
     def __len__(self): return self.data.shape[0]
     @property
-    def nbytes(self) -> int: return self.data.numel() * self.data.element_size()
+    def nbytes(self) -> int:
+        return sum(a.numel() * a.element_size() for a in (self.data, *(self.nz_index or ())))
+    def gather_nnz(self, idx:torch.Tensor) -> tuple:
+        "Rows `idx` and the flat positions (row * n_cols + col, row-major) of their non-zero entries."
+        if self.nz_index is None: raise ValueError("this DenseField was built without index_nonzero=True.")
+        indptr, indices = self.nz_index
+        _, flat = _csr_positions(indptr, indices, idx, self.data.shape[1])
+        return self.gather(idx), flat.to(self.device, non_blocking=True)
     def gather(self, idx:torch.Tensor) -> torch.Tensor:
         "Rows `idx` as a tensor on `self.device`."
         out = self.data.index_select(0, idx.to(self.data.device))
@@ -70,42 +101,46 @@ class CSRField:
     def nbytes(self) -> int: return sum(a.numel() * a.element_size() for a in (self.indptr, self.indices, self.values))
     def gather(self, idx:torch.Tensor) -> torch.Tensor:
         "Rows `idx` as a dense (len(idx), n_cols) tensor on `self.device`."
-        dev = self.indptr.device; idx = idx.to(dev)
-        start = self.indptr[idx].long(); lens = self.indptr[idx + 1].long() - start
-        rows = torch.repeat_interleave(torch.arange(len(idx), device=dev), lens)
-        # position of each stored value: start of its row + its rank within the row
-        first = torch.repeat_interleave(torch.cumsum(lens, 0) - lens, lens)
-        pos = torch.repeat_interleave(start, lens) + torch.arange(rows.numel(), device=dev) - first
-        out = torch.zeros(len(idx), self.shape[1], dtype=self.out_dtype, device=dev)
-        out[rows, self.indices[pos].long()] = self.values[pos].to(self.out_dtype)
-        return out.to(self.device, non_blocking=True)
+        return self.gather_nnz(idx)[0]
+    def gather_nnz(self, idx:torch.Tensor) -> tuple:
+        "Rows `idx` as a dense tensor, and the flat positions (row * n_cols + col, row-major) of their stored values."
+        pos, flat = _csr_positions(self.indptr, self.indices, idx, self.shape[1])
+        out = torch.zeros(len(idx) * self.shape[1], dtype=self.out_dtype, device=flat.device)
+        out.index_put_((flat,), self.values.index_select(0, pos).to(self.out_dtype))
+        return out.view(len(idx), self.shape[1]).to(self.device, non_blocking=True), flat.to(self.device, non_blocking=True)
 
 # %% ../../nbs/api/02_data.dataset.ipynb #528f80ea
 MEMORY_MODES = ("auto", "dense", "sparse", "host")
 
-def _matrix_field(X, mode, device, out_dtype=torch.float32):
-    "Store matrix `X` as a field in memory mode `mode`."
+def _matrix_field(X, mode, device, out_dtype=torch.float32, nnz=False):
+    "Store matrix `X` as a field in memory mode `mode` (`nnz`: dense storage keeps an index of the non-zeros too)."
     pin = device.type == "cuda"
     if mode == "dense":
         A = X.toarray() if sp.issparse(X) else np.asarray(X)
         t = torch.from_numpy(np.ascontiguousarray(A)); t = t.to(_value_dtype(A)) if A.size else t
-        return DenseField(t.to(device), device, out_dtype)
+        return DenseField(t.to(device), device, out_dtype, index_nonzero=nnz)
     if mode == "sparse": return CSRField(X if sp.issparse(X) else sp.csr_matrix(np.asarray(X)), device, device, out_dtype)
     if mode == "host":
         if sp.issparse(X): return CSRField(X, torch.device("cpu"), device, out_dtype, pin=pin)
         A = np.asarray(X); t = torch.from_numpy(np.ascontiguousarray(A)).to(_value_dtype(A))
-        return DenseField(t.pin_memory() if pin else t, device, out_dtype)
+        return DenseField(t.pin_memory() if pin else t, device, out_dtype, index_nonzero=nnz)
     raise ValueError(f"memory_mode={mode!r} must be one of {MEMORY_MODES}.")
 
 class AnnDataset:
     "Named per-cell fields gathered together: `ds[idx]` returns a dict of minibatch tensors."
     def __init__(self, fields:dict, # name -> DenseField / CSRField, all with the same number of cells
+                 nnz:bool=False, # also return `Keys.X_NNZ`, the flat positions of the non-zeros of the `Keys.X` minibatch
                 ):
         ns = {k: len(f) for k, f in fields.items()}
         if len(set(ns.values())) > 1: raise ValueError(f"fields have different numbers of cells: {ns}.")
-        self.fields, self.n_obs = fields, next(iter(ns.values()))
+        self.fields, self.n_obs, self.nnz = fields, next(iter(ns.values())), nnz
     def __len__(self): return self.n_obs
-    def __getitem__(self, idx:torch.Tensor) -> dict: return {k: f.gather(idx) for k, f in self.fields.items()}
+    def __getitem__(self, idx:torch.Tensor) -> dict:
+        out = {}
+        for k, f in self.fields.items():
+            if k == Keys.X and self.nnz: out[k], out[Keys.X_NNZ] = f.gather_nnz(idx)
+            else: out[k] = f.gather(idx)
+        return out
     @property
     def nbytes(self) -> dict: return {k: f.nbytes for k, f in self.fields.items()}
 
@@ -116,6 +151,7 @@ class AnnDataset:
                      device:str|torch.device="auto", # device of the minibatches
                      unseen:str="error", # categories unseen in `registry`: "error" or "marginal"
                      max_dense_bytes:int=2**30, # "auto" uses dense storage below this size, CSR above
+                     nnz:bool=False, # minibatches also carry `Keys.X_NNZ` (dense storage then keeps a CSR index of the non-zeros)
                     ) -> AnnDataset:
         "Build the standard fields (X, library, cat, cont, labels) of a registered AnnData."
         device = get_device(device)
@@ -127,13 +163,13 @@ class AnnDataset:
             memory_mode = "dense" if not sp.issparse(X) or dense_bytes <= max_dense_bytes else "sparse"
         store = torch.device("cpu") if memory_mode == "host" else device   # where the small per-cell fields live
         def small(a): return DenseField(torch.from_numpy(a).to(store), device)
-        fields = {Keys.X: _matrix_field(X, memory_mode, device),
+        fields = {Keys.X: _matrix_field(X, memory_mode, device, nnz=nnz),
                   Keys.LIBRARY: small(np.asarray(X.sum(1), dtype=np.float32).reshape(-1, 1)),
                   Keys.CAT: small(registry.encode_categorical(adata, unseen)),
                   Keys.CONT: small(registry.encode_continuous(adata))}
         labels = registry.encode_labels(adata)
         if labels is not None: fields[Keys.LABELS] = small(labels)
-        ds = cls(fields); ds.memory_mode = memory_mode
+        ds = cls(fields, nnz=nnz); ds.memory_mode = memory_mode
         return ds
 
 # %% ../../nbs/api/02_data.dataset.ipynb #71a0d23c
@@ -163,8 +199,15 @@ class ConcatDataset:
             start += c
         out = {}
         for k in chunks[0]:
+            if k == Keys.X_NNZ: continue
             cat = torch.cat([c[k] for c in chunks])
             res = torch.empty_like(cat); res[order.to(cat.device)] = cat; out[k] = res
+        if Keys.X_NNZ in chunks[0]:   # positions within each part's chunk -> positions in the reordered minibatch
+            G, pieces, start = out[Keys.X].shape[1], [], 0
+            for c in chunks:
+                f = c[Keys.X_NNZ]; o = order[start:start + len(c[Keys.X])].to(f.device); start += len(c[Keys.X])
+                pieces.append(o[torch.div(f, G, rounding_mode="floor")] * G + f % G)
+            out[Keys.X_NNZ] = torch.cat(pieces)
         return out
 
 # %% ../../nbs/api/02_data.dataset.ipynb #2dea9a53

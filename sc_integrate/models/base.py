@@ -73,12 +73,12 @@ class BaseModel:
                 f"{'trained ' + str(len(self.history)) + ' epochs' if self.is_trained else 'not trained'}.")
 
     # ---- data ----------------------------------------------------------------------------
-    def _dataset(self, adatas, memory_mode="auto", device="auto", unseen="error", validate=False):
+    def _dataset(self, adatas, memory_mode="auto", device="auto", unseen="error", validate=False, nnz=False):
         parts = []
         for a in adatas:
             if validate:
                 validate_matrix(get_matrix(a, self.registry.setup.layer), self.data_type, check_empty_cells=self.data_type == "counts")
-            parts.append(AnnDataset.from_anndata(a, self.registry, memory_mode, device, unseen))
+            parts.append(AnnDataset.from_anndata(a, self.registry, memory_mode, device, unseen, nnz=nnz))
         return parts[0] if len(parts) == 1 else ConcatDataset(parts)
 
     def _random_cells(self, K:int) -> dict|None:
@@ -116,7 +116,10 @@ class BaseModel:
         d = self.train_defaults
         kw = dict(max_epochs=max_epochs or d["max_epochs"], batch_size=batch_size or d["batch_size"],
                   lr=d["lr"] if lr is None else lr, weight_decay=d["weight_decay"] if weight_decay is None else weight_decay)
-        ds = self._dataset(self.adatas, memory_mode, device)
+        # modules whose eager loss reads the non-zero positions (`uses_nnz`) get them with every minibatch; a compiled step
+        # takes the dense form instead (a varying-length index would recompile it)
+        compiling = get_device(device).type == "cuda" if compile is None else compile
+        ds = self._dataset(self.adatas, memory_mode, device, nnz=getattr(self.module, "uses_nnz", False) and not compiling)
         sampler = None
         seed = self.seed if seed is None else seed
         if balance_by is not None:

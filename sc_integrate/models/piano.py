@@ -4,6 +4,7 @@
 
 # %% ../../nbs/api/31_models.piano.ipynb #5b00b66c
 from __future__ import annotations
+import math
 import numpy as np
 import torch
 from torch import nn
@@ -11,17 +12,81 @@ import torch.nn.functional as F
 from anndata import AnnData
 from ..core import Keys
 from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates
-from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean
+from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean, digamma_positive
 from ..priors import make_prior
 from ..train import LossOutput, LinearWarmup
 from .base import BaseModel
 
 # %% auto #0
-__all__ = ['PianoModule', 'PIANO']
+__all__ = ['LOG_MU_MIN', 'LOG_MU_MAX', 'PSI_MAX', 'NBGLMLogLik', 'PianoModule', 'PIANO']
+
+# %% ../../nbs/api/31_models.piano.ipynb #2195851f
+LOG_MU_MIN, LOG_MU_MAX, PSI_MAX = math.log(1e-8), math.log(2e4), 20.0   # the head's clamps: mu in [1e-8, 2e4], |psi| <= 20
+
+class NBGLMLogLik(torch.autograd.Function):
+    "PIANO's NB-GLM head and NB log-likelihood, summed per cell, in one fused pass with an analytic backward (eager training)."
+    @staticmethod
+    def forward(ctx, s, # decoder logits (n, G); xbar = softmax(s)
+                w, # w (G,)
+                Wvb, # [W; v; b] (n_cov + 2, G)
+                Ua, # [U; a] (n_cov + 1, G)
+                cl, # [c, log l, 1] (n, n_cov + 2), no gradient
+                c1u, # [c, 1] of each covariate group (u, n_cov + 1): psi depends on c only
+                inv, # group of each cell (n,)
+                x, # counts (n, G)
+                flat, # flat positions of the non-zero counts
+               ):
+        lx = torch.log_softmax(s, -1)                                   # log xbar
+        psi_u = torch.mm(c1u, Ua)                                       # psi = a + c U, per group
+        m_psi = psi_u.abs() <= PSI_MAX
+        psi_u = psi_u.clamp(-PSI_MAX, PSI_MAX)
+        # log xi = log mu - psi = [c, log l, 1, onehot(group)] [W; v; b; -psi] + w log xbar: psi enters the same matmul
+        onehot = F.one_hot(inv, psi_u.shape[0]).to(s.dtype)
+        lr = torch.mm(torch.cat([cl, onehot], 1), torch.cat([Wvb, -psi_u])).addcmul_(lx, w)
+        m_eta = None
+        mn, mx = lr.aminmax(); pmn, pmx = psi_u.aminmax()
+        if mn + pmn < LOG_MU_MIN or mx + pmx > LOG_MU_MAX:             # a clamp on log mu may bind: take it exactly
+            eta = lr.add_(psi_u.index_select(0, inv))
+            m_eta = (eta >= LOG_MU_MIN) & (eta <= LOG_MU_MAX)
+            lr = eta.clamp_(LOG_MU_MIN, LOG_MU_MAX).sub_(psi_u.index_select(0, inv))
+        r = lr.exp_()                                                   # xi = mu e^-psi
+        ls_u = F.logsigmoid(-psi_u)
+        # sum_g (xi + x) log sigmoid(-psi) + x psi, with psi and its log-sigmoid taken per group (u x G, not n x G)
+        dense = (torch.mm(r, ls_u.T) + torch.mm(x, (ls_u + psi_u).T)).gather(1, inv[:, None]).squeeze(1)
+        xv, rv = x.view(-1).index_select(0, flat), r.view(-1).index_select(0, flat)
+        rows = torch.div(flat, x.shape[1], rounding_mode="floor")
+        # lgamma(x + xi) - lgamma(xi) - lgamma(x + 1) vanishes at x = 0: non-zeros only
+        ll = dense.index_add(0, rows, torch.lgamma(xv + rv) - torch.lgamma(rv) - torch.lgamma(xv + 1))
+        ctx.save_for_backward(lx, r, x, w, cl, c1u, inv, flat, xv, rv, ls_u, psi_u, m_psi, m_eta)
+        return ll
+
+    @staticmethod
+    def backward(ctx, gll):
+        lx, r, x, w, cl, c1u, inv, flat, xv, rv, ls_u, psi_u, m_psi, m_eta = ctx.saved_tensors
+        n, u = r.shape[0], c1u.shape[0]
+        # dll/dxi = log sigmoid(-psi) + digamma(x + xi) - digamma(xi); E = xi dll/dxi = dll/d log mu (before the clamp)
+        D = digamma_positive(torch.cat([xv + rv, rv]))
+        E = r * ls_u.index_select(0, inv)
+        E.view(-1).index_add_(0, flat, (D[:len(xv)] - D[len(xv):]) * rv)
+        # dll/dpsi = x - (xi + x) sigmoid(psi) - E, summed within each group (weights gll) for U and a
+        Og = r.new_zeros(u, n).index_put_((inv, torch.arange(n, device=r.device)), gll)
+        sig_u, Ox = torch.sigmoid(psi_u), torch.mm(Og, x)
+        g_psi_u = (Ox - torch.mm(Og, E) - sig_u * (torch.mm(Og, r) + Ox)) * m_psi
+        g_Ua = torch.mm(c1u.T, g_psi_u)
+        if m_eta is not None: E = E * m_eta
+        g_Wvb = torch.mm((cl * gll[:, None]).T, E)
+        g_w = torch.mv((E * lx).T, gll)
+        uniform = bool((gll == gll[0]).all()) if n else True            # the usual case: the loss is a multiple of sum(ll)
+        g_lx = E * (w * gll[0]) if uniform else (E * w).mul_(gll[:, None])
+        # log-softmax backward g - softmax * sum(g); softmax floored at e^-80 (~1e-35): exp(lx) of absent genes is
+        # otherwise subnormal, and subnormal arithmetic is ~10x slower on CPU (the floor changes g_s by < 1e-34)
+        g_s = torch.addcmul(g_lx, lx.clamp(min=-80.0).exp_(), g_lx.sum(-1, keepdim=True), value=-1)
+        return g_s, g_w, g_Wvb, g_Ua, None, None, None, None, None
 
 # %% ../../nbs/api/31_models.piano.ipynb #e18ae677
 class PianoModule(nn.Module):
     "PIANO as a pure-torch module: `inference`, `generative` and `loss`."
+    uses_nnz = True     # eager training reads the non-zero positions of X (`Keys.X_NNZ`) from the minibatch
     def __init__(self, n_input:int, # genes G
                  n_cats:list=(), # categories of each categorical covariate
                  n_cont:int=0, # continuous covariates
@@ -45,7 +110,7 @@ class PianoModule(nn.Module):
         self.n_input, self.n_cats, self.n_cont, self.n_latent = n_input, list(n_cats), n_cont, n_latent
         self.likelihood, self.head, self.dispersion = likelihood, head, dispersion
         n_cov = sum(self.n_cats) + n_cont
-        mlp = dict(dropout=dropout, bn_eps=bn_eps, bn_momentum=bn_momentum)
+        mlp = dict(dropout=dropout, bn_eps=bn_eps, bn_momentum=bn_momentum, fast_dropout=True)
         self.encoder = GaussianEncoder(n_input, n_latent, n_hidden, n_layers, min_scale=1e-5, **mlp)
         self.decoder = MLP(n_latent + n_cov, n_hidden, n_layers, **mlp)
         self.px = nn.Linear(n_hidden, n_input)
@@ -68,7 +133,7 @@ class PianoModule(nn.Module):
 
     def inference(self, batch:dict) -> tuple:
         "q(z|x): (mu, sigma) from log1p counts."
-        return self.encoder(torch.log1p(batch[Keys.X]))
+        return self.encoder((batch[Keys.X] + 1).log_())     # = log1p(x) for counts, and faster on CPU
 
     def generative(self, z:torch.Tensor, # latent (n, d)
                    c:torch.Tensor, # covariates (n, n_cov)
@@ -95,13 +160,39 @@ class PianoModule(nn.Module):
         if torch.compiler.is_compiling(): return log_nb_logits(x, p["xi"], p["psi"]).sum(-1)
         return log_nb_logits_rowsum(x, p["xi"], p["psi"])
 
+    def glm_log_likelihood(self, batch:dict, # minibatch (uses `Keys.X_NNZ` when present)
+                           z:torch.Tensor, # latent (n, d)
+                          ) -> torch.Tensor:
+        "Per-cell NB-GLM log p(x|z,c,l) through the fused head: the value and gradients of `log_likelihood(x, generative(z, c, log l))`."
+        x, c = batch[Keys.X], self.covariates(batch)
+        n, dev = x.shape[0], x.device
+        one = x.new_ones(n, 1)
+        c1 = torch.cat([c, one], 1)
+        if self.n_cont == 0:        # psi = a + c U has one row per combination of categories present in the minibatch
+            codes = batch[Keys.CAT].long() + 1                       # -1 (marginal) -> 0
+            strides = torch.tensor(np.cumprod([1] + [k + 1 for k in self.n_cats[:-1]]), device=dev) if self.n_cats else None
+            key = (codes * strides).sum(1) if self.n_cats else torch.zeros(n, dtype=torch.long, device=dev)
+            uniq, inv = torch.unique(key, return_inverse=True)
+            rep = torch.zeros(len(uniq), dtype=torch.long, device=dev).scatter_(0, inv, torch.arange(n, device=dev))
+            c1 = c1.index_select(0, rep)
+        else: inv = torch.arange(n, device=dev)
+        flat = batch.get(Keys.X_NNZ)
+        if flat is None: flat = x.view(-1).nonzero().squeeze(1)
+        h = self.decoder(torch.cat([z, c], 1))
+        return NBGLMLogLik.apply(self.px(h), self.w, torch.cat([self.W, self.v[None], self.b[None]]),
+                                 torch.cat([self.U, self.a[None]]), torch.cat([c, torch.log(batch[Keys.LIBRARY]), one], 1),
+                                 c1, inv, x, flat)
+
     def loss(self, batch:dict, weights:dict) -> LossOutput:
         "Negative ELBO summed over the minibatch: sum NB NLL + beta sum KL (paper Methods, ELBO)."
         x = batch[Keys.X]
         mu, sigma = self.inference(batch)
         z = reparameterize(mu, sigma)
-        p = self.generative(z, self.covariates(batch), torch.log(batch[Keys.LIBRARY]))
-        nll = -self.log_likelihood(x, p).sum()
+        if self.likelihood == "nb" and self.head == "glm" and not torch.compiler.is_compiling():
+            ll = self.glm_log_likelihood(batch, z)      # eager: fused head, lgamma/digamma on the non-zeros only
+        else:   # compiled (inductor fuses the dense form), ZINB or the scVI head
+            ll = self.log_likelihood(x, self.generative(z, self.covariates(batch), torch.log(batch[Keys.LIBRARY])))
+        nll = -ll.sum()
         kl = self.prior.kl(mu, sigma, z).sum()
         beta = weights.get("kl", torch.ones((), device=x.device))
         loss = nll + beta * kl
