@@ -46,9 +46,10 @@ class NBGLMLogLik(torch.autograd.Function):
         m_eta = None
         mn, mx = lr.aminmax(); pmn, pmx = psi_u.aminmax()
         if mn + pmn < LOG_MU_MIN or mx + pmx > LOG_MU_MAX:             # a clamp on log mu may bind: take it exactly
-            eta = lr.add_(psi_u.index_select(0, inv))
+            psi_n = psi_u.index_select(0, inv)
+            eta = lr.add_(psi_n)
             m_eta = (eta >= LOG_MU_MIN) & (eta <= LOG_MU_MAX)
-            lr = eta.clamp_(LOG_MU_MIN, LOG_MU_MAX).sub_(psi_u.index_select(0, inv))
+            lr = eta.clamp_(LOG_MU_MIN, LOG_MU_MAX).sub_(psi_n)
         r = lr.exp_()                                                   # xi = mu e^-psi
         ls_u = F.logsigmoid(-psi_u)
         # sum_g (xi + x) log sigmoid(-psi) + x psi, with psi and its log-sigmoid taken per group (u x G, not n x G)
