@@ -1,11 +1,13 @@
 """PIANO training throughput against scvi-tools SCVI (and the reference piano-integration), side by side in one run.
 
-Usage:  python bench/bench_piano.py [--epochs 10] [--cells N] [--device auto] [--compile] [--skip-peers]
+Usage:  python bench/bench_piano.py [--epochs 10] [--rounds 1] [--cells N] [--device auto] [--compile] [--skip-peers]
 
 Data: the embedded Baron human pancreas (2,142 cells x 2,000 HVGs, 4 donors); `--cells N` tiles it to N cells.
 Architecture for every method: 3 hidden layers x 256, 32 latent, batch 128, donor as the batch covariate.
-Printed: cells/second of each method (training epochs only, the first epoch excluded as warm-up for our model),
-the ratio to scvi-tools, the matrix-multiply bound of PIANO's layer shapes on this machine, and the peak memory of
+Printed: cells/second of each method (training epochs only, the first epoch of every method excluded as warm-up;
+scvi-tools' epochs are timed by a Lightning callback), the ratio to scvi-tools (with --rounds R, the whole comparison
+is repeated R times with fresh models and every round's ratio and their median are printed: this machine's speed
+drifts by 10-30% over minutes, so single rounds can differ), the matrix-multiply bound of PIANO's layer shapes on this machine, and the peak memory of
 each of our memory modes (each measured in a fresh subprocess).
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ import torch
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
+from _timing import lightning_epoch_timer, print_rounds
 ARCH = dict(n_hidden=256, n_layers=3, n_latent=32)
 BATCH = 128
 
@@ -47,10 +50,9 @@ def bench_scvi(a, epochs, device):
     # the PIANO paper's scVI settings: ZINB, gene-batch dispersion, same architecture
     m = scvi.model.SCVI(b, gene_likelihood="zinb", dispersion="gene-batch", **ARCH)
     acc = "gpu" if device == "cuda" else "cpu"
-    m.train(max_epochs=1, batch_size=BATCH, train_size=1.0, accelerator=acc, enable_progress_bar=False)   # warm-up
-    t0 = time.perf_counter()
-    m.train(max_epochs=epochs, batch_size=BATCH, train_size=1.0, accelerator=acc, enable_progress_bar=False)
-    t = time.perf_counter() - t0
+    timer = lightning_epoch_timer()
+    m.train(max_epochs=epochs + 1, batch_size=BATCH, train_size=1.0, accelerator=acc, enable_progress_bar=False, callbacks=[timer])
+    t = sum(timer.times[1:])                    # epoch 1 is warm-up, as for ours
     return dict(seconds=t, cells_per_s=a.n_obs * epochs / t)
 
 
@@ -95,6 +97,7 @@ def memory_child(mode, cells, epochs, device):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=1, help="repeat the side-by-side comparison with fresh models")
     p.add_argument("--cells", type=int, default=None)
     p.add_argument("--device", default="auto")
     p.add_argument("--compile", action="store_true", help="torch.compile our training step (default on CUDA)")
@@ -111,28 +114,35 @@ def main():
     print(f"sc_integrate {sc_integrate.__version__}, torch {torch.__version__}, device {device}, "
           f"{torch.get_num_threads()} threads; {a.n_obs} cells x {a.n_vars} genes; {args.epochs} timed epochs; "
           f"3x256, 32 latent, batch {BATCH}; compile={compile}")
-    res = {"sc_integrate PIANO": bench_ours(a.copy(), args.epochs, device, compile)}
+    peer = None
     if not args.skip_peers:
-        try: res["scvi-tools SCVI"] = bench_scvi(a, args.epochs, device)
-        except ImportError as e: print(f"scvi-tools not available ({e}); install sc-integrate[bench]")
         try:
             import peer_piano_integration as peer
             why = peer.available()
-            if why: print(f"piano-integration not run: {why}")
-            else:
+            if why: print(f"piano-integration not run: {why}"); peer = None
+        except ImportError as e: print(f"piano-integration runner not available ({e})"); peer = None
+    rounds = []
+    for rnd in range(args.rounds):
+        res = {"sc_integrate PIANO": bench_ours(a.copy(), args.epochs, device, compile)}
+        if not args.skip_peers:
+            try: res["scvi-tools SCVI"] = bench_scvi(a, args.epochs, device)
+            except ImportError as e: print(f"scvi-tools not available ({e}); install sc-integrate[bench]")
+            if peer is not None:
                 r = peer.train_piano_integration(a.copy(), epochs=args.epochs, batch_size=BATCH, **ARCH)
                 res["piano-integration"] = dict(seconds=r["seconds"], cells_per_s=a.n_obs * args.epochs / r["seconds"])
-                if r.get("notes"): print(f"piano-integration notes: {r['notes']}")
-        except ImportError as e: print(f"piano-integration runner not available ({e})")
+                if r.get("notes") and rnd == 0: print(f"piano-integration notes: {r['notes']}")
+        title = f" (round {rnd + 1} of {args.rounds})" if args.rounds > 1 else ""
+        print(f"\n{'method' + title:22s} {'cells/s':>10s} {'seconds':>9s} {'x scvi-tools':>13s}")
+        ref = res.get("scvi-tools SCVI", {}).get("cells_per_s")
+        for k, r in res.items():
+            print(f"{k:22s} {r['cells_per_s']:10.0f} {r['seconds']:9.2f} {r['cells_per_s'] / ref if ref else float('nan'):13.2f}")
+        rounds.append(res)
+    print_rounds(rounds, "sc_integrate PIANO", "scvi-tools SCVI")
     n_cov = a.obs["donor"].nunique()
     bound = matmul_bound(a.n_vars, n_cov, device)
-    print(f"\n{'method':22s} {'cells/s':>10s} {'seconds':>9s} {'x scvi-tools':>13s}")
-    ref = res.get("scvi-tools SCVI", {}).get("cells_per_s")
-    for k, r in res.items():
-        print(f"{k:22s} {r['cells_per_s']:10.0f} {r['seconds']:9.2f} {r['cells_per_s'] / ref if ref else float('nan'):13.2f}")
-    ours = res["sc_integrate PIANO"]["cells_per_s"]
-    print(f"\nmatrix-multiply bound of PIANO's layer shapes: {bound:.0f} cells/s; PIANO reaches {ours / bound:.2f} of it "
-          f"(bound / PIANO = {bound / ours:.2f}x)")
+    ours = float(np.median([r["sc_integrate PIANO"]["cells_per_s"] for r in rounds]))
+    print(f"\nmatrix-multiply bound of PIANO's layer shapes: {bound:.0f} cells/s; PIANO{' (median)' if args.rounds > 1 else ''} "
+          f"reaches {ours / bound:.2f} of it (bound / PIANO = {bound / ours:.2f}x)")
     print(f"\npeak memory by memory mode (fresh subprocess each, {max(1, args.epochs // 2)} epochs; RSS rise = peak during training minus RSS before it):")
     print(f"{'mode':8s} {'X storage MB':>13s} {'peak RSS MB':>12s} {'RSS rise MB':>12s} {'peak GPU MB':>12s} {'cells/s':>9s}")
     for mode in ("dense", "sparse", "host"):

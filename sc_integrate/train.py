@@ -170,7 +170,9 @@ class Trainer:
             try: opt = cls(params, fused=True, **kw)
             except (RuntimeError, ValueError, TypeError): opt = cls(params, **kw)
             fn = self._make_step(opt, params, s.loss_key)
-            steps.append((s, opt, torch.compile(fn) if self.compile else fn))
+            # on CPU, random ops in the compiled step call ATen (`fallback_random`): inductor's in-kernel RNG is slower there
+            opts = {"fallback_random": True} if self.device.type == "cpu" else None
+            steps.append((s, opt, torch.compile(fn, options=opts) if self.compile else fn))
         return steps
 
     def _make_step(self, opt, params, loss_key):

@@ -12,7 +12,7 @@ from torch import nn
 import torch.nn.functional as F
 from anndata import AnnData
 from ..core import Keys
-from ..nn import MLP, CovariateEmbedding, one_hot_covariates, reparameterize, grad_reverse
+from ..nn import MLP, CovariateEmbedding, one_hot_covariates, reparameterize, grad_reverse, dropout16
 from ..distributions import log_normal
 from ..priors import PRIORS, make_prior
 from ..train import LossOutput, Constant, LinearWarmup
@@ -60,7 +60,8 @@ class ConditionalMLP(nn.Module):
             if deterministic: h = F.batch_norm(h, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps)
             else: h = bn(h)
             h = F.relu(h)
-            if self.dropout > 0 and not deterministic: h = F.dropout(h, self.dropout, self.training)
+            # eager: F.dropout; a compiled CPU step takes 16-bit masks (inductor's own CPU RNG is slower)
+            if self.dropout > 0 and not deterministic: h = dropout16(h, self.dropout, self.training, fast=False)
         return h
 
 # %% ../../nbs/api/32_models.sysvi.ipynb #db2ff10f
