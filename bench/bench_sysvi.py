@@ -7,11 +7,11 @@ Data: human + mouse Baron pancreas on one-to-one orthologs (`sc_integrate.datase
 covariate. The same architecture on both sides: 2 hidden layers x 256, 15 latent, VampPrior with 5 pseudoinputs, cycle
 weight 5 (scvi-tools' `z_distance_cycle_weight`), KL weight 1, batch 128, Adam lr 1e-3.
 Printed: cells/second (training epochs only; the first epoch is warm-up for every row and is reported separately, since
-for the compiled row it holds the `torch.compile` time; scvi-tools' epochs are timed by a Lightning callback), the ratio
-to scvi-tools (with --rounds R the comparison is repeated R times with fresh models and the median ratio printed: this
-machine's speed drifts by 10-30% over minutes), and with --score the sysVI metrics
-(iLISI across species, NMI-fixed, mean per-cell-type Jaccard, bio, batch and overall) of the latents after the same epochs. Our step runs eager
-and, unless --no-compiled, also compiled (opt-in on CPU, the default on CUDA; on CPU the compiled step takes 16-bit
+for the compiled row it holds the `torch.compile` time; scvi-tools' epochs are timed by a Lightning callback) and the
+ratio to scvi-tools. With --rounds R the comparison is repeated R times with fresh models, seed r in round r, and the
+median ratio is printed (this machine's speed drifts by 10-30% over minutes). With --score, every latent is scored with
+the sysVI metrics (iLISI across species, NMI-fixed, mean per-cell-type Jaccard, bio, batch and overall), with the mean
+over seeds when R > 1. Our step runs eager and, unless --no-compiled, also compiled (opt-in on CPU, the default on CUDA; on CPU the compiled step takes 16-bit
 dropout masks and ATen random numbers, see `sc_integrate.nn.dropout16`).
 """
 from __future__ import annotations
@@ -35,19 +35,19 @@ def load():
     return a
 
 
-def bench_ours(a, epochs, device, compile):
+def bench_ours(a, epochs, device, compile, seed=0):
     from sc_integrate.models.sysvi import SysVI
     SysVI.setup_anndata(a, layer="lognorm", batch_key="species", categorical_covariate_keys=["donor"])
-    m = SysVI(a, prior="vamp", n_prior_components=K, cycle_weight=CYCLE, kl_weight=1.0, **ARCH)
-    h = m.train(max_epochs=epochs + 1, batch_size=BATCH, lr=1e-3, device=device, compile=compile, progress=False)
+    m = SysVI(a, prior="vamp", n_prior_components=K, cycle_weight=CYCLE, kl_weight=1.0, seed=seed, **ARCH)
+    h = m.train(max_epochs=epochs + 1, batch_size=BATCH, lr=1e-3, device=device, compile=compile, progress=False, seed=seed)
     t = float(h["time_s"].iloc[1:].sum())
     return dict(seconds=t, cells_per_s=a.n_obs * epochs / t, warmup_s=float(h["time_s"].iloc[0]), z=m.get_latent_representation())
 
 
-def bench_scvi(a, epochs, device):
+def bench_scvi(a, epochs, device, seed=0):
     import scvi
     from scvi.external import SysVI
-    scvi.settings.seed = 0
+    scvi.settings.seed = seed
     b = a.copy()
     SysVI.setup_anndata(b, layer="lognorm", batch_key="species", categorical_covariate_keys=["donor"])
     m = SysVI(b, prior="vamp", n_prior_components=K, n_hidden=ARCH["n_hidden"], n_layers=ARCH["n_layers"], n_latent=ARCH["n_latent"])
@@ -78,9 +78,9 @@ def main():
     rounds = []
     for rnd in range(args.rounds):
         res = {}
-        if device != "cuda": res["sc_integrate SysVI"] = bench_ours(a.copy(), args.epochs, device, False)
-        if not args.no_compiled or device == "cuda": res["sc_integrate SysVI (compiled)"] = bench_ours(a.copy(), args.epochs, device, True)
-        try: res["scvi-tools SysVI"] = bench_scvi(a, args.epochs, device)
+        if device != "cuda": res["sc_integrate SysVI"] = bench_ours(a.copy(), args.epochs, device, False, seed=rnd)
+        if not args.no_compiled or device == "cuda": res["sc_integrate SysVI (compiled)"] = bench_ours(a.copy(), args.epochs, device, True, seed=rnd)
+        try: res["scvi-tools SysVI"] = bench_scvi(a, args.epochs, device, seed=rnd)
         except ImportError as e: print(f"scvi-tools not available ({e}); install sc-integrate[bench]")
         ref = res.get("scvi-tools SysVI", {}).get("cells_per_s")
         title = f" (round {rnd + 1} of {args.rounds})" if args.rounds > 1 else ""
@@ -91,10 +91,15 @@ def main():
     for k in ("sc_integrate SysVI", "sc_integrate SysVI (compiled)"): print_rounds(rounds, k, "scvi-tools SysVI")
     if args.score:
         from sc_integrate.metrics import score_embeddings
-        df = score_embeddings({k: r["z"] for k, r in rounds[-1].items()}, a.obs["species"], a.obs["cell_type"], metrics="sysvi")
+        zs = {f"{k} | seed {rnd}": r["z"] for rnd, res in enumerate(rounds) for k, r in res.items()}
+        df = score_embeddings(zs, a.obs["species"], a.obs["cell_type"], metrics="sysvi").drop(columns=["time_s"])
         df["overall"] = 0.6 * df["bio"] + 0.4 * df["batch"]     # the harness's weights, on unscaled metrics
-        print(f"\nscores of the last round's latents (overall = 0.6 bio + 0.4 batch, unscaled):")
-        print(df.drop(columns=["time_s"]).round(3).to_string())
+        print(f"\nscores of every round's latents (overall = 0.6 bio + 0.4 batch, unscaled):")
+        print(df.round(3).to_string())
+        if len(rounds) > 1:
+            g = df.groupby(df.index.str.split(" | ", regex=False).str[0], sort=False)
+            print(f"\nmean (sd) over the {len(rounds)} seeds:")
+            print((g.mean().round(3).astype(str) + " (" + g.std().round(3).astype(str) + ")").to_string())
 
 
 if __name__ == "__main__":
