@@ -119,6 +119,8 @@ class PianoModule(nn.Module):
         # NB-GLM parameters, initialised as in the paper: b = w = v = a = 1, W = U = 0
         self.b, self.w, self.v, self.a = (nn.Parameter(torch.ones(n_input)) for _ in range(4))
         self.W = nn.Parameter(torch.zeros(n_cov, n_input)); self.U = nn.Parameter(torch.zeros(n_cov, n_input))
+        # mixed-radix strides that give each combination of category codes (-1 shifted to 0) one key (the fused head's groups)
+        self.register_buffer("cat_strides", torch.tensor(np.cumprod([1] + [k + 1 for k in self.n_cats[:-1]]), dtype=torch.long), persistent=False)
         if isinstance(prior, nn.Module): self.prior = prior
         else:   # the VampPrior's pseudoinputs live where the encoder reads: log1p counts
             u = None if pseudoinput_data is None else torch.log1p(torch.as_tensor(pseudoinput_data, dtype=torch.float32))
@@ -171,8 +173,7 @@ class PianoModule(nn.Module):
         c1 = torch.cat([c, one], 1)
         if self.n_cont == 0:        # psi = a + c U has one row per combination of categories present in the minibatch
             codes = batch[Keys.CAT].long() + 1                       # -1 (marginal) -> 0
-            strides = torch.tensor(np.cumprod([1] + [k + 1 for k in self.n_cats[:-1]]), device=dev) if self.n_cats else None
-            key = (codes * strides).sum(1) if self.n_cats else torch.zeros(n, dtype=torch.long, device=dev)
+            key = (codes * self.cat_strides).sum(1) if self.n_cats else torch.zeros(n, dtype=torch.long, device=dev)
             uniq, inv = torch.unique(key, return_inverse=True)
             rep = torch.zeros(len(uniq), dtype=torch.long, device=dev).scatter_(0, inv, torch.arange(n, device=dev))
             c1 = c1.index_select(0, rep)
