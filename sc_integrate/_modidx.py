@@ -544,4 +544,5 @@ d = { 'settings': { 'branch': 'main',
                                                                                     'sc_integrate/train.py'),
                                     'sc_integrate.train.Trainer.state_dict': ('api/train.html#trainer.state_dict', 'sc_integrate/train.py'),
                                     'sc_integrate.train.Trainer.validate': ('api/train.html#trainer.validate', 'sc_integrate/train.py'),
-                                    'sc_integrate.train._steps': ('api/train.html#_steps', 'sc_integrate/train.py')}}}
+                                    'sc_integrate.train._steps': ('api/train.html#_steps', 'sc_integrate/train.py'),
+                                    'sc_integrate.train.fused_adam_step': ('api/train.html#fused_adam_step', 'sc_integrate/train.py')}}}
