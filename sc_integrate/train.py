@@ -93,7 +93,7 @@ class Callback:
     def on_epoch_end(self, trainer, epoch:int, logs:dict) -> bool|None: pass
     def on_train_end(self, trainer): pass
 
-# %% ../nbs/api/20_train.ipynb #202c8672
+# %% ../nbs/api/20_train.ipynb #653790bc
 def fused_adam_step(opt:torch.optim.Optimizer, # `torch.optim.Adam` or `AdamW` built with `fused=True`, one parameter group
                    ) -> bool:
     "`opt.step()` of a fused CPU Adam/AdamW as one direct call of its kernel (the same arithmetic); False, doing nothing, where it does not apply."
