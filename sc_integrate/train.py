@@ -99,7 +99,8 @@ def fused_adam_step(opt:torch.optim.Optimizer, # `torch.optim.Adam` or `AdamW` b
     "`opt.step()` of a fused CPU Adam/AdamW as one direct call of its kernel (the same arithmetic); False, doing nothing, where it does not apply."
     # Optimizer.step regroups the tensors, checks options and runs hooks on every call: ~0.4 ms of a 13 ms PIANO step (4%)
     if not isinstance(opt, (torch.optim.Adam, torch.optim.AdamW)) or len(opt.param_groups) != 1: return False
-    if opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks: return False
+    # hooks, and a torch LR scheduler (it wraps `opt.step` to count the calls), need the real `opt.step()`
+    if opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks or hasattr(opt.step, "_wrapped_by_lr_sched"): return False
     from torch.optim import optimizer as _o
     if getattr(_o, "_global_optimizer_pre_hooks", None) or getattr(_o, "_global_optimizer_post_hooks", None): return False
     g = opt.param_groups[0]
