@@ -15,7 +15,7 @@ over seeds when R > 1. Our step runs eager and, unless --no-compiled, also compi
 dropout masks and ATen random numbers, see `sc_integrate.nn.dropout16`).
 """
 from __future__ import annotations
-import argparse, time, warnings
+import argparse, warnings
 import sys
 from pathlib import Path
 import numpy as np, torch

@@ -94,6 +94,8 @@ class Callback:
     def on_train_end(self, trainer): pass
 
 # %% ../nbs/api/20_train.ipynb #653790bc
+from torch.optim import optimizer as _torch_optimizer
+
 def fused_adam_step(opt:torch.optim.Optimizer, # `torch.optim.Adam` or `AdamW` built with `fused=True`, one parameter group
                    ) -> bool:
     "`opt.step()` of a fused CPU Adam/AdamW as one direct call of its kernel (the same arithmetic); False, doing nothing, where it does not apply."
@@ -101,8 +103,7 @@ def fused_adam_step(opt:torch.optim.Optimizer, # `torch.optim.Adam` or `AdamW` b
     if not isinstance(opt, (torch.optim.Adam, torch.optim.AdamW)) or len(opt.param_groups) != 1: return False
     # hooks, and a torch LR scheduler (it wraps `opt.step` to count the calls), need the real `opt.step()`
     if opt._optimizer_step_pre_hooks or opt._optimizer_step_post_hooks or hasattr(opt.step, "_wrapped_by_lr_sched"): return False
-    from torch.optim import optimizer as _o
-    if getattr(_o, "_global_optimizer_pre_hooks", None) or getattr(_o, "_global_optimizer_post_hooks", None): return False
+    if getattr(_torch_optimizer, "_global_optimizer_pre_hooks", None) or getattr(_torch_optimizer, "_global_optimizer_post_hooks", None): return False
     g = opt.param_groups[0]
     if not g.get("fused") or any(g.get(k) for k in ("amsgrad", "maximize", "capturable", "differentiable")): return False
     ps = g["params"]; st = [opt.state.get(p) for p in ps]
