@@ -4,6 +4,8 @@ Usage:  python bench/bench_piano.py [--epochs 10] [--rounds 1] [--cells N] [--de
 
 Data: the embedded Baron human pancreas (2,142 cells x 2,000 HVGs, 4 donors); `--cells N` tiles it to N cells.
 Architecture for every method: 3 hidden layers x 256, 32 latent, batch 128, donor as the batch covariate.
+With --compile on CPU, "sc_integrate PIANO" trains with `compile=True` (an eager step with the C++ NB-GLM head) and the
+plain eager step is timed beside it in every round ("sc_integrate PIANO, eager").
 Printed: cells/second of each method (training epochs only, the first epoch of every method excluded as warm-up;
 scvi-tools' epochs are timed by a Lightning callback), the ratio to scvi-tools (with --rounds R, the whole comparison
 is repeated R times with fresh models and every round's ratio and their median are printed: this machine's speed
@@ -21,6 +23,7 @@ sys.path.insert(0, str(HERE))
 from _timing import lightning_epoch_timer, print_rounds
 ARCH = dict(n_hidden=256, n_layers=3, n_latent=32)
 BATCH = 128
+EAGER = "sc_integrate PIANO, eager"
 
 
 def load(cells: int | None):
@@ -96,7 +99,8 @@ def main():
     p.add_argument("--rounds", type=int, default=1, help="repeat the side-by-side comparison with fresh models")
     p.add_argument("--cells", type=int, default=None)
     p.add_argument("--device", default="auto")
-    p.add_argument("--compile", action="store_true", help="torch.compile our training step (default on CUDA)")
+    p.add_argument("--compile", action="store_true", help="train(compile=True): torch.compile on CUDA (the default there); on CPU "
+                   "PIANO's C++ NB-GLM head in an eager step, timed beside the plain eager step")
     p.add_argument("--skip-peers", action="store_true")
     p.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -120,6 +124,7 @@ def main():
     rounds = []
     for rnd in range(args.rounds):
         res = {"sc_integrate PIANO": bench_ours(a.copy(), args.epochs, device, compile)}
+        if compile and device == "cpu": res[EAGER] = bench_ours(a.copy(), args.epochs, device, False)
         if not args.skip_peers:
             try: res["scvi-tools SCVI"] = bench_scvi(a, args.epochs, device)
             except ImportError as e: print(f"scvi-tools not available ({e}); install sc-integrate[bench]")
@@ -128,12 +133,14 @@ def main():
                 res["piano-integration"] = dict(seconds=r["seconds"], cells_per_s=a.n_obs * args.epochs / r["seconds"])
                 if r.get("notes") and rnd == 0: print(f"piano-integration notes: {r['notes']}")
         title = f" (round {rnd + 1} of {args.rounds})" if args.rounds > 1 else ""
-        print(f"\n{'method' + title:22s} {'cells/s':>10s} {'seconds':>9s} {'x scvi-tools':>13s}")
+        print(f"\n{'method' + title:26s} {'cells/s':>10s} {'seconds':>9s} {'x scvi-tools':>13s}")
         ref = res.get("scvi-tools SCVI", {}).get("cells_per_s")
         for k, r in res.items():
-            print(f"{k:22s} {r['cells_per_s']:10.0f} {r['seconds']:9.2f} {r['cells_per_s'] / ref if ref else float('nan'):13.2f}")
+            print(f"{k:26s} {r['cells_per_s']:10.0f} {r['seconds']:9.2f} {r['cells_per_s'] / ref if ref else float('nan'):13.2f}")
         rounds.append(res)
     print_rounds(rounds, "sc_integrate PIANO", "scvi-tools SCVI")
+    if compile and device == "cpu":
+        print_rounds(rounds, EAGER, "scvi-tools SCVI"); print_rounds(rounds, "sc_integrate PIANO", EAGER)
     n_cov = a.obs["donor"].nunique()
     bound = matmul_bound(a.n_vars, n_cov, device)
     ours = float(np.median([r["sc_integrate PIANO"]["cells_per_s"] for r in rounds]))

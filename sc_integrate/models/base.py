@@ -99,7 +99,7 @@ class BaseModel:
               weight_decay:float|None=None, # AdamW weight decay
               memory_mode:str="auto", # "auto", "dense", "sparse" (CSR on device) or "host"
               device:str="auto", # "auto", "cpu" or "cuda"
-              compile:bool|None=None, # torch.compile the training step (None = on CUDA only)
+              compile:bool|None=None, # torch.compile the training step (None = on CUDA only); a module with `compile_kernels` may build its own kernels instead (PIANO on CPU)
               balance_by:str|None=None, # obs key (batch or labels key) whose groups are sampled equally
               validation_fraction:float=0.0, # held-out cells for a validation loss / early stopping
               early_stopping_patience:int|None=None, # stop after this many epochs without validation improvement
@@ -119,6 +119,9 @@ class BaseModel:
         # modules whose eager loss reads the non-zero positions (`uses_nnz`) get them with every minibatch; a compiled step
         # takes the dense form instead (a varying-length index would recompile it)
         compiling = get_device(device).type == "cuda" if compile is None else compile
+        # a module may answer compile=True with its own compiled kernels in an eager step (`compile_kernels(device, enable)`
+        # -> True; PIANO's C++ head on CPU), else the step is `torch.compile`d
+        kernels = bool(hasattr(self.module, "compile_kernels") and self.module.compile_kernels(get_device(device), enable=bool(compiling)))
         ds = self._dataset(self.adatas, memory_mode, device, nnz=getattr(self.module, "uses_nnz", False) and not compiling)
         sampler = None
         seed = self.seed if seed is None else seed
@@ -131,13 +134,13 @@ class BaseModel:
             dev = get_device(device)
             sampler = BalancedBatchSampler(groups.to(dev), kw["batch_size"], device=dev,
                                            generator=torch.Generator(device=dev).manual_seed(seed or 0))
-        self.trainer = Trainer(self.module, ds, **kw, schedules=self._schedules(**schedule_kwargs), compile=compile,
+        self.trainer = Trainer(self.module, ds, **kw, schedules=self._schedules(**schedule_kwargs), compile=False if kernels else compile,
                                grad_clip=grad_clip, seed=seed, validation_fraction=validation_fraction,
                                early_stopping_patience=early_stopping_patience, checkpoint_dir=checkpoint_dir,
                                checkpoint_every=checkpoint_every, sampler=sampler, callbacks=callbacks,
                                progress=progress, device=device)
         self.history = self.trainer.fit(resume_from=resume_from)
-        self.train_kwargs = dict(kw, memory_mode=memory_mode, compile=self.trainer.compile, seed=seed, **schedule_kwargs)
+        self.train_kwargs = dict(kw, memory_mode=memory_mode, compile=kernels or self.trainer.compile, seed=seed, **schedule_kwargs)
         self.is_trained = True
         return self.history
 

@@ -15,10 +15,12 @@ from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates
 from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean, digamma_positive
 from ..priors import make_prior
 from ..train import LossOutput, LinearWarmup
+from ..kernels import cpu_extension
 from .base import BaseModel
 
 # %% auto #0
-__all__ = ['LOG_MU_MIN', 'LOG_MU_MAX', 'PSI_MAX', 'NBGLMLogLik', 'PianoModule', 'PIANO']
+__all__ = ['LOG_MU_MIN', 'LOG_MU_MAX', 'PSI_MAX', 'NBGLM_CPP', 'NBGLMLogLik', 'nbglm_kernel', 'NBGLMLogLikCPU', 'PianoModule',
+           'PIANO']
 
 # %% ../../nbs/api/31_models.piano.ipynb #2195851f
 LOG_MU_MIN, LOG_MU_MAX, PSI_MAX = math.log(1e-8), math.log(2e4), 20.0   # the head's clamps: mu in [1e-8, 2e4], |psi| <= 20
@@ -84,6 +86,167 @@ class NBGLMLogLik(torch.autograd.Function):
         g_s = torch.addcmul(g_lx, lx.clamp(min=-80.0).exp_(), g_lx.sum(-1, keepdim=True), value=-1)
         return g_s, g_w, g_Wvb, g_Ua, None, None, None, None, None
 
+# %% ../../nbs/api/31_models.piano.ipynb #7e88176a
+# the NB-GLM head as C++ loops (`kernels.cpu_extension`): one pass per row for the forward and one for the backward, where
+# `NBGLMLogLik` makes about twenty passes of separate torch operators over (cells x genes)
+NBGLM_CPP = r"""#include <torch/extension.h>
+#include <ATen/Parallel.h>
+#include <cfloat>
+#include <cmath>
+#include <vector>
+// GCC vectorises these loops (with calls into glibc's vector exp/log) given -O3 -march=native -ffast-math. Two things undo
+// that and cost 5-20x: std::max/std::min inside the loops (hence the ternaries), and pointers reached through a lambda's
+// captures (hence the row functions with restrict pointers). exp arguments are kept above -80: underflowing lanes take
+// libmvec's slow scalar path.
+
+// z > 0, branch-free: below 6 the recurrence shifts z by 6, then Stirling's series (lgamma) or the asymptotic one (digamma)
+#pragma omp declare simd notinbranch
+static inline float lgamma_pos(float z) {
+  const bool lo = z < 6.f;
+  const float p = z * (z + 1.f) * ((z + 2.f) * (z + 3.f)) * ((z + 4.f) * (z + 5.f));
+  const float y = lo ? z + 6.f : z, i = 1.f / y, i2 = i * i;
+  return (y - 0.5f) * std::log(y) - y + 0.918938533204672742f + i * (1.f / 12 - i2 * (1.f / 360 - i2 / 1260)) - (lo ? std::log(p) : 0.f);
+}
+#pragma omp declare simd notinbranch
+static inline float digamma_pos(float z) {
+  const bool lo = z < 6.f;
+  const float S = (2.f * z + 1.f) / (z * (z + 1.f)) + (2.f * z + 5.f) / ((z + 2.f) * (z + 3.f)) + (2.f * z + 9.f) / ((z + 4.f) * (z + 5.f));
+  const float y = lo ? z + 6.f : z, i2 = 1.f / (y * y);
+  return std::log(y) - 0.5f / y - i2 * (1.f / 12 - i2 * (1.f / 120 - i2 / 252)) - (lo ? S : 0.f);
+}
+
+// One cell. lx = log_softmax(s); log mu = M + w lx (M = c W + v log l + b), clamped to [lo, hi]; xi = mu e^-psi; returns ll = sum_g (xi + x) log sigmoid(-psi) + x psi + [x > 0] (lgamma(x + xi) - lgamma(xi) - lgamma(x + 1)) and
+// writes E = dll/dlog xi = xi log sigmoid(-psi) + [x > 0] xi (digamma(x + xi) - digamma(xi)) (before the clamp mask).
+static float forward_row(const int64_t G, const float* __restrict s, const float* __restrict M, const float* __restrict w,
+                         const float* __restrict psi, const float* __restrict ls, const float* __restrict x, const float lo,
+                         const float hi, float* __restrict lx, float* __restrict r, float* __restrict E, uint8_t* __restrict keep,
+                         int64_t& nclamp, int32_t* __restrict idx, float* __restrict bx, float* __restrict br, float* __restrict bd) {
+  float mx = -FLT_MAX, se = 0.f, acc = 0.f, acc2 = 0.f;
+  int64_t nc = 0, k = 0;
+  #pragma omp simd reduction(max:mx)
+  for (int64_t g = 0; g < G; ++g) mx = s[g] > mx ? s[g] : mx;
+  #pragma omp simd reduction(+:se)
+  for (int64_t g = 0; g < G; ++g) { const float d = s[g] - mx; se += std::exp(d > -80.f ? d : -80.f); }
+  const float lse = mx + std::log(se);
+  #pragma omp simd reduction(+:acc, nc)
+  for (int64_t g = 0; g < G; ++g) {
+    const float l = s[g] - lse, eta = M[g] + w[g] * l;
+    const bool ok = eta >= lo && eta <= hi;
+    const float rr = std::exp((ok ? eta : (eta < lo ? lo : hi)) - psi[g]), xv = x[g];
+    lx[g] = l; r[g] = rr; keep[g] = ok; nc += !ok;
+    acc += (rr + xv) * ls[g] + xv * psi[g];
+    E[g] = rr * ls[g];
+  }
+  for (int64_t g = 0; g < G; ++g) { idx[k] = (int32_t)g; k += x[g] > 0.f; }        // the non-zero counts, compressed
+  for (int64_t j = 0; j < k; ++j) { bx[j] = x[idx[j]]; br[j] = r[idx[j]]; }
+  #pragma omp simd reduction(+:acc2)
+  for (int64_t j = 0; j < k; ++j) {
+    const float xv = bx[j], rr = br[j];
+    acc2 += lgamma_pos(xv + rr) - lgamma_pos(rr) - lgamma_pos(xv + 1.f);
+    bd[j] = (digamma_pos(xv + rr) - digamma_pos(rr)) * rr;
+  }
+  for (int64_t j = 0; j < k; ++j) E[idx[j]] += bd[j];
+  nclamp += nc;
+  return acc + acc2;
+}
+
+std::vector<at::Tensor> nbglm_forward(at::Tensor s, at::Tensor M, at::Tensor w, at::Tensor psi_u, at::Tensor ls_u, at::Tensor inv,
+                                      at::Tensor x, double log_mu_min, double log_mu_max) {
+  const int64_t n = s.size(0), G = s.size(1);
+  auto lx = at::empty_like(s), r = at::empty_like(s), E = at::empty_like(s), ll = at::empty({n}, s.options());
+  auto keep = at::empty({n, G}, s.options().dtype(at::kByte));
+  auto clamped = at::zeros({at::get_num_threads()}, s.options().dtype(at::kLong));
+  const float *ps = s.data_ptr<float>(), *pM = M.data_ptr<float>(), *pw = w.data_ptr<float>(), *ppsi = psi_u.data_ptr<float>(),
+              *pls = ls_u.data_ptr<float>(), *px = x.data_ptr<float>();
+  float *plx = lx.data_ptr<float>(), *pr = r.data_ptr<float>(), *pE = E.data_ptr<float>(), *pll = ll.data_ptr<float>();
+  uint8_t* pk = keep.data_ptr<uint8_t>();
+  int64_t* pc = clamped.data_ptr<int64_t>();
+  const int64_t* pinv = inv.data_ptr<int64_t>();
+  const float lo = (float)log_mu_min, hi = (float)log_mu_max;
+  at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
+    std::vector<int32_t> idx(G); std::vector<float> bx(G), br(G), bd(G);
+    int64_t nclamp = 0;
+    for (int64_t i = b; i < e; ++i)
+      pll[i] = forward_row(G, ps + i * G, pM + i * G, pw, ppsi + pinv[i] * G, pls + pinv[i] * G, px + i * G, lo, hi, plx + i * G,
+                           pr + i * G, pE + i * G, pk + i * G, nclamp, idx.data(), bx.data(), br.data(), bd.data());
+    pc[at::get_thread_num()] += nclamp;
+  });
+  return {lx, r, E, keep, ll, clamped.sum()};
+}
+
+// One cell of the backward, weight c = dL/dll: g_s = g_lx - softmax(s) sum_g g_lx with g_lx = c E_m w (softmax floored at
+// e^-80); adds c E_m lx to g_w and c (x - E - sigmoid(psi) (xi + x)) to g_psi of the cell's group. E_m = E masked where the
+// clamp on log mu binds.
+static void backward_row(const int64_t G, const float c, const float* __restrict lx, const float* __restrict r,
+                         const float* __restrict E, const float* __restrict Em, const float* __restrict x, const float* __restrict w,
+                         const float* __restrict sig, float* __restrict gs, float* __restrict gw, float* __restrict gpsi) {
+  float sm = 0.f;
+  #pragma omp simd reduction(+:sm)
+  for (int64_t g = 0; g < G; ++g) sm += Em[g] * w[g];
+  sm *= c;
+  #pragma omp simd
+  for (int64_t g = 0; g < G; ++g) {
+    const float em = Em[g], l = lx[g], xv = x[g];
+    gs[g] = c * em * w[g] - std::exp(l > -80.f ? l : -80.f) * sm;
+    gw[g] += c * em * l;
+    gpsi[g] += c * (xv - E[g] - sig[g] * (r[g] + xv));
+  }
+}
+
+std::vector<at::Tensor> nbglm_backward(at::Tensor gll, at::Tensor lx, at::Tensor r, at::Tensor E, at::Tensor Em, at::Tensor x,
+                                       at::Tensor w, at::Tensor sig_u, at::Tensor inv) {
+  const int64_t n = lx.size(0), G = lx.size(1), u = sig_u.size(0);
+  const int nt = at::get_num_threads();
+  // per-thread sums over cells; with one group per cell (u == n: continuous covariates) each group has one writer: one buffer
+  const int64_t tp = u == n ? 0 : 1;
+  auto gs = at::empty_like(lx), accw = at::zeros({nt, G}, lx.options()), accp = at::zeros({tp ? nt : 1, u, G}, lx.options());
+  const float *pg = gll.data_ptr<float>(), *plx = lx.data_ptr<float>(), *pr = r.data_ptr<float>(), *pE = E.data_ptr<float>(),
+              *pEm = Em.data_ptr<float>(), *px = x.data_ptr<float>(), *pw = w.data_ptr<float>(), *psig = sig_u.data_ptr<float>();
+  float *pgs = gs.data_ptr<float>(), *paw = accw.data_ptr<float>(), *pap = accp.data_ptr<float>();
+  const int64_t* pinv = inv.data_ptr<int64_t>();
+  at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
+    const int64_t t = at::get_thread_num();
+    for (int64_t i = b; i < e; ++i)
+      backward_row(G, pg[i], plx + i * G, pr + i * G, pE + i * G, pEm + i * G, px + i * G, pw, psig + pinv[i] * G, pgs + i * G,
+                   paw + t * G, pap + (tp * t * u + pinv[i]) * G);
+  });
+  return {gs, accw.sum(0), accp.sum(0)};
+}
+"""
+
+def nbglm_kernel():
+    "The compiled `NBGLM_CPP` (built on first use), or None where it cannot be built."
+    return cpu_extension("nbglm", NBGLM_CPP, ["nbglm_forward", "nbglm_backward"])
+
+class NBGLMLogLikCPU(torch.autograd.Function):
+    "`NBGLMLogLik` with its per-cell work in the C++ kernel `ext` (float32, CPU): the same value and gradients up to float32 rounding."
+    @staticmethod
+    def forward(ctx, s, # decoder logits (n, G)
+                w, # w (G,)
+                Wvb, # [W; v; b] (n_cov + 2, G)
+                Ua, # [U; a] (n_cov + 1, G)
+                cl, # [c, log l, 1] (n, n_cov + 2), no gradient
+                c1u, # [c, 1] of each covariate group (u, n_cov + 1)
+                inv, # group of each cell (n,)
+                x, # counts (n, G)
+                ext, # the loaded `nbglm_kernel()`
+               ):
+        psi_u = torch.mm(c1u, Ua)
+        m_psi = psi_u.abs() <= PSI_MAX
+        psi_u = psi_u.clamp(-PSI_MAX, PSI_MAX)
+        M = torch.mm(cl, Wvb)                               # log mu - w log xbar = c W + v log l + b
+        lx, r, E, keep, ll, n_clamped = ext.nbglm_forward(s.contiguous(), M, w.contiguous(), psi_u, F.logsigmoid(-psi_u), inv,
+                                                          x.contiguous(), LOG_MU_MIN, LOG_MU_MAX)
+        Em = E * keep if n_clamped.item() else E          # dll/dlog mu: zero where the clamp on log mu binds
+        ctx.save_for_backward(lx, r, E, Em, x, w, cl, c1u, inv, psi_u, m_psi); ctx.ext = ext
+        return ll
+
+    @staticmethod
+    def backward(ctx, gll):
+        lx, r, E, Em, x, w, cl, c1u, inv, psi_u, m_psi = ctx.saved_tensors
+        g_s, g_w, g_psi_u = ctx.ext.nbglm_backward(gll.contiguous(), lx, r, E, Em, x, w.contiguous(), torch.sigmoid(psi_u), inv)
+        return g_s, g_w, torch.mm((cl * gll[:, None]).T, Em), torch.mm(c1u.T, g_psi_u * m_psi), None, None, None, None, None
+
 # %% ../../nbs/api/31_models.piano.ipynb #e18ae677
 class PianoModule(nn.Module):
     "PIANO as a pure-torch module: `inference`, `generative` and `loss`."
@@ -110,6 +273,7 @@ class PianoModule(nn.Module):
         if dispersion not in ("gene", "covariates"): raise ValueError(f"dispersion={dispersion!r} must be 'gene' or 'covariates'.")
         self.n_input, self.n_cats, self.n_cont, self.n_latent = n_input, list(n_cats), n_cont, n_latent
         self.likelihood, self.head, self.dispersion = likelihood, head, dispersion
+        self._cpp_head = False      # set by `compile_kernels`: the NB-GLM head runs in C++ (`NBGLMLogLikCPU`)
         n_cov = sum(self.n_cats) + n_cont
         mlp = dict(dropout=dropout, bn_eps=bn_eps, bn_momentum=bn_momentum, fast_dropout=True)
         self.encoder = GaussianEncoder(n_input, n_latent, n_hidden, n_layers, min_scale=1e-5, **mlp)
@@ -125,6 +289,16 @@ class PianoModule(nn.Module):
         else:   # the VampPrior's pseudoinputs live where the encoder reads: log1p counts
             u = None if pseudoinput_data is None else torch.log1p(torch.as_tensor(pseudoinput_data, dtype=torch.float32))
             self.prior = make_prior(prior or "standard", n_latent, n_prior_components, n_input, u, None, self._encode_pseudoinputs)
+
+    def compile_kernels(self, device:torch.device, # training device
+                        enable:bool=True, # False: back to the PyTorch head
+                       ) -> bool:
+        "`train(compile=True)` on CPU: the NB-GLM head in C++ in an eager step (True); False elsewhere, where `torch.compile` applies."
+        # on CPU, inductor's code for PIANO's step is slower than the eager one (see Speed); the C++ head is faster than both
+        self._cpp_head = False
+        if not enable or torch.device(device).type != "cpu" or self.likelihood != "nb" or self.head != "glm": return False
+        self._cpp_head = nbglm_kernel() is not None       # None: warned, the PyTorch head trains eagerly
+        return True
 
     def _encode_pseudoinputs(self, u:torch.Tensor, cov:dict) -> tuple:
         "The VampPrior's encoder: pseudoinputs (log1p space) encoded with running BatchNorm statistics and no dropout."
@@ -178,12 +352,15 @@ class PianoModule(nn.Module):
             rep = torch.zeros(len(uniq), dtype=torch.long, device=dev).scatter_(0, inv, torch.arange(n, device=dev))
             c1 = c1.index_select(0, rep)
         else: inv = torch.arange(n, device=dev)
+        h = self.decoder(torch.cat([z, c], 1))
+        args = (self.px(h), self.w, torch.cat([self.W, self.v[None], self.b[None]]), torch.cat([self.U, self.a[None]]),
+                torch.cat([c, torch.log(batch[Keys.LIBRARY]), one], 1), c1, inv, x)
+        if self._cpp_head and dev.type == "cpu" and x.dtype == torch.float32:
+            ext = nbglm_kernel()
+            if ext is not None: return NBGLMLogLikCPU.apply(*args, ext)
         flat = batch.get(Keys.X_NNZ)
         if flat is None: flat = x.view(-1).nonzero().squeeze(1)
-        h = self.decoder(torch.cat([z, c], 1))
-        return NBGLMLogLik.apply(self.px(h), self.w, torch.cat([self.W, self.v[None], self.b[None]]),
-                                 torch.cat([self.U, self.a[None]]), torch.cat([c, torch.log(batch[Keys.LIBRARY]), one], 1),
-                                 c1, inv, x, flat)
+        return NBGLMLogLik.apply(*args, flat)
 
     def loss(self, batch:dict, weights:dict) -> LossOutput:
         "Negative ELBO summed over the minibatch: sum NB NLL + beta sum KL (paper Methods, ELBO)."
