@@ -355,7 +355,7 @@ class PianoModule(nn.Module):
         h = self.decoder(torch.cat([z, c], 1))
         args = (self.px(h), self.w, torch.cat([self.W, self.v[None], self.b[None]]), torch.cat([self.U, self.a[None]]),
                 torch.cat([c, torch.log(batch[Keys.LIBRARY]), one], 1), c1, inv, x)
-        if self._cpp_head and dev.type == "cpu" and x.dtype == torch.float32:
+        if getattr(self, "_cpp_head", False) and dev.type == "cpu" and x.dtype == torch.float32:   # modules pickled before it: False
             ext = nbglm_kernel()
             if ext is not None: return NBGLMLogLikCPU.apply(*args, ext)
         flat = batch.get(Keys.X_NNZ)
