@@ -4,11 +4,11 @@
 
 # %% ../nbs/api/13_kernels.ipynb #3f54a392
 from __future__ import annotations
-import hashlib, logging, os, platform, warnings
+import hashlib, logging, os, platform, shutil, sys, warnings
 import torch
 
 # %% auto #0
-__all__ = ['KERNEL_CFLAGS', 'cpu_extension']
+__all__ = ['KERNEL_CFLAGS', 'cpu_extension', 'kernels_expected']
 
 # %% ../nbs/api/13_kernels.ipynb #79e6908c
 _log = logging.getLogger(__name__)
@@ -42,3 +42,7 @@ def cpu_extension(name:str, # short name of the kernel set, e.g. "nbglm"
         ext = None
     _BUILT[full] = ext
     return ext
+
+def kernels_expected() -> bool:
+    "True on Linux with the C++ compiler torch would use (`CXX`, else `c++`) on the PATH: where `cpu_extension` should succeed (the tests require it there)."
+    return sys.platform.startswith("linux") and shutil.which(os.environ.get("CXX", "c++")) is not None
