@@ -111,7 +111,7 @@ def fused_adam_step(opt:torch.optim.Optimizer, # `torch.optim.Adam` or `AdamW` b
     if any(not s or p.grad is None or p.device.type != "cpu" for p, s in zip(ps, st)): return False
     steps = [s["step"] for s in st]
     # the step counts become 0-d views of one tensor, so one add_ counts them all: `_foreach_add_` on CPU loops over the
-    # parameters (two ops each, ~0.2 ms for PIANO's 36). They stay separate tensors, so `opt.step()` still counts each once.
+    # parameters (two ops each; PIANO has 36). They stay separate tensors, so `opt.step()` still counts each once.
     buf, views = getattr(opt, "_step_buf", (None, ()))
     if len(views) != len(steps) or any(a is not b for a, b in zip(views, steps)):   # first call, or the state was reloaded
         buf = torch.stack(steps)
