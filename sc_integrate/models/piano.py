@@ -15,7 +15,7 @@ from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates
 from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean, digamma_positive
 from ..priors import make_prior
 from ..train import LossOutput, LinearWarmup
-from ..kernels import cpu_extension
+from ..kernels import cpu_extension, CPP_NONZERO, LinearCPU
 from .base import BaseModel
 
 # %% auto #0
@@ -93,7 +93,9 @@ NBGLM_CPP = r"""#include <torch/extension.h>
 #include <ATen/Parallel.h>
 #include <cfloat>
 #include <cmath>
+#include <algorithm>
 #include <vector>
+""" + CPP_NONZERO + r"""
 // GCC vectorises these loops (with calls into glibc's vector exp/log) given -O3 -march=native -ffast-math. Two things undo
 // that and cost 5-20x: std::max/std::min inside the loops (hence the ternaries), and pointers reached through a lambda's
 // captures (hence the row functions with restrict pointers). exp arguments are kept above -80: underflowing lanes take
@@ -137,7 +139,7 @@ static float forward_row(const int64_t G, const float* __restrict s, const float
     acc += (rr + xv) * ls[g] + xv * psi[g];
     E[g] = rr * ls[g];
   }
-  for (int64_t g = 0; g < G; ++g) { idx[k] = (int32_t)g; k += x[g] > 0.f; }        // the non-zero counts, compressed
+  k = nonzero_positions<true>(x, G, 0, idx);                                     // the non-zero counts, compressed
   for (int64_t j = 0; j < k; ++j) { bx[j] = x[idx[j]]; br[j] = r[idx[j]]; }
   #pragma omp simd reduction(+:acc2)
   for (int64_t j = 0; j < k; ++j) {
@@ -164,7 +166,7 @@ std::vector<at::Tensor> nbglm_forward(at::Tensor s, at::Tensor M, at::Tensor w, 
   const int64_t* pinv = inv.data_ptr<int64_t>();
   const float lo = (float)log_mu_min, hi = (float)log_mu_max;
   at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
-    std::vector<int32_t> idx(G); std::vector<float> bx(G), br(G), bd(G);
+    std::vector<int32_t> idx(G + 16); std::vector<float> bx(G), br(G), bd(G);
     int64_t nclamp = 0;
     for (int64_t i = b; i < e; ++i)
       pll[i] = forward_row(G, ps + i * G, pM + i * G, pw, ppsi + pinv[i] * G, pls + pinv[i] * G, px + i * G, lo, hi, plx + i * G,
@@ -212,11 +214,58 @@ std::vector<at::Tensor> nbglm_backward(at::Tensor gll, at::Tensor lx, at::Tensor
   });
   return {gs, accw.sum(0), accp.sum(0)};
 }
+// The head's covariate inputs of a minibatch in one call: c = [one-hot codes (code -1: 1/K for each of the K categories),
+// continuous covariates], cl = [c, log l, 1], and the groups of cells that share c (psi = a + c U is computed once per group):
+// inv (n) and c1u = [c, 1] of one cell per group, groups numbered by ascending mixed-radix key of the codes (as torch.unique).
+// With continuous covariates every cell is its own group.
+std::vector<at::Tensor> glm_inputs(at::Tensor codes, at::Tensor cont, at::Tensor lib, std::vector<int64_t> n_cats) {
+  const auto cd = codes.to(at::kLong).contiguous(), ct = cont.contiguous(), lb = lib.contiguous();
+  const int64_t n = cd.size(0), k = (int64_t)n_cats.size(), m = ct.size(1);
+  int64_t nc = m;
+  for (const auto K : n_cats) nc += K;
+  auto c = at::empty({n, nc}, lb.options()), cl = at::empty({n, nc + 2}, lb.options());
+  auto inv = at::empty({n}, lb.options().dtype(at::kLong));
+  const int64_t* pcd = cd.data_ptr<int64_t>();
+  const float *pct = ct.data_ptr<float>(), *plb = lb.data_ptr<float>();
+  float *pc = c.data_ptr<float>(), *pl = cl.data_ptr<float>();
+  int64_t* pinv = inv.data_ptr<int64_t>();
+  std::vector<int64_t> key(n, 0), rep;
+  for (int64_t i = 0; i < n; ++i) {
+    float* row = pc + i * nc;
+    int64_t off = 0, stride = 1;
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t K = n_cats[j], code = pcd[i * k + j];
+      for (int64_t q = 0; q < K; ++q) row[off + q] = code < 0 ? (float)(1.0 / K) : (float)(q == code);
+      key[i] += (code + 1) * stride; stride *= K + 1; off += K;
+    }
+    for (int64_t q = 0; q < m; ++q) row[off + q] = pct[i * m + q];
+    float* lrow = pl + i * (nc + 2);
+    for (int64_t q = 0; q < nc; ++q) lrow[q] = row[q];
+    lrow[nc] = std::log(plb[i]); lrow[nc + 1] = 1.f;
+  }
+  if (m > 0) for (int64_t i = 0; i < n; ++i) { pinv[i] = i; rep.push_back(i); }
+  else {
+    std::vector<int64_t> order(n);
+    for (int64_t i = 0; i < n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return key[a] < key[b]; });
+    for (int64_t q = 0; q < n; ++q) {
+      if (q == 0 || key[order[q]] != key[order[q - 1]]) rep.push_back(order[q]);
+      pinv[order[q]] = (int64_t)rep.size() - 1;
+    }
+  }
+  auto c1u = at::empty({(int64_t)rep.size(), nc + 1}, lb.options());
+  float* pu = c1u.data_ptr<float>();
+  for (size_t g = 0; g < rep.size(); ++g) {
+    for (int64_t q = 0; q < nc; ++q) pu[g * (nc + 1) + q] = pc[rep[g] * nc + q];
+    pu[g * (nc + 1) + nc] = 1.f;
+  }
+  return {c, cl, c1u, inv};
+}
 """
 
 def nbglm_kernel():
     "The compiled `NBGLM_CPP` (built on first use), or None where it cannot be built."
-    return cpu_extension("nbglm", NBGLM_CPP, ["nbglm_forward", "nbglm_backward"])
+    return cpu_extension("nbglm", NBGLM_CPP, ["nbglm_forward", "nbglm_backward", "glm_inputs"])
 
 class NBGLMLogLikCPU(torch.autograd.Function):
     "`NBGLMLogLik` with its per-cell work in the C++ kernel `ext` (float32, CPU): the same value and gradients up to float32 rounding."
@@ -293,11 +342,14 @@ class PianoModule(nn.Module):
     def compile_kernels(self, device:torch.device, # training device
                         enable:bool=True, # False: back to the PyTorch head
                        ) -> bool:
-        "`train(compile=True)` on CPU: the NB-GLM head in C++ in an eager step (True); False elsewhere, where `torch.compile` applies."
-        # on CPU, inductor's code for PIANO's step is slower than the eager one (see Speed); the C++ head is faster than both
+        "`train(compile=True)` on CPU: the NB-GLM head and the MLPs in C++ in an eager step (True); False elsewhere, where `torch.compile` applies."
+        # on CPU, inductor's code for PIANO's step is slower than the eager one (see Speed); the C++ kernels are faster than both
         self._cpp_head = False
+        mlps = (self.encoder.body, self.decoder)
+        for m in mlps: m.use_kernels(False)
         if not enable or torch.device(device).type != "cpu" or self.likelihood != "nb" or self.head != "glm": return False
         self._cpp_head = nbglm_kernel() is not None       # None: warned, the PyTorch head trains eagerly
+        for m in mlps: m.use_kernels()                    # `FusedMLP`; False (warned): the PyTorch layers
         return True
 
     def _encode_pseudoinputs(self, u:torch.Tensor, cov:dict) -> tuple:
@@ -310,7 +362,7 @@ class PianoModule(nn.Module):
 
     def inference(self, batch:dict) -> tuple:
         "q(z|x): (mu, sigma) from log1p counts."
-        return self.encoder((batch[Keys.X] + 1).log_())     # = log1p(x) for counts, and faster on CPU
+        return self.encoder(batch[Keys.X], log1p=True)
 
     def generative(self, z:torch.Tensor, # latent (n, d)
                    c:torch.Tensor, # covariates (n, n_cov)
@@ -341,23 +393,27 @@ class PianoModule(nn.Module):
                            z:torch.Tensor, # latent (n, d)
                           ) -> torch.Tensor:
         "Per-cell NB-GLM log p(x|z,c,l) through the fused head: the value and gradients of `log_likelihood(x, generative(z, c, log l))`."
-        x, c = batch[Keys.X], self.covariates(batch)
+        x = batch[Keys.X]
         n, dev = x.shape[0], x.device
-        one = x.new_ones(n, 1)
-        c1 = torch.cat([c, one], 1)
-        if self.n_cont == 0:        # psi = a + c U has one row per combination of categories present in the minibatch
-            codes = batch[Keys.CAT].long() + 1                       # -1 (marginal) -> 0
-            key = (codes * self.cat_strides).sum(1) if self.n_cats else torch.zeros(n, dtype=torch.long, device=dev)
-            uniq, inv = torch.unique(key, return_inverse=True)
-            rep = torch.zeros(len(uniq), dtype=torch.long, device=dev).scatter_(0, inv, torch.arange(n, device=dev))
-            c1 = c1.index_select(0, rep)
-        else: inv = torch.arange(n, device=dev)
+        cpp = getattr(self, "_cpp_head", False) and dev.type == "cpu" and x.dtype == torch.float32   # modules pickled before it: False
+        ext = nbglm_kernel() if cpp else None
+        if ext is not None:         # c, [c, log l, 1], the groups and [c, 1] per group in one C++ call
+            c, cl, c1, inv = ext.glm_inputs(batch[Keys.CAT], batch[Keys.CONT], batch[Keys.LIBRARY], self.n_cats)
+        else:
+            c = self.covariates(batch)
+            one = x.new_ones(n, 1)
+            c1, cl = torch.cat([c, one], 1), torch.cat([c, torch.log(batch[Keys.LIBRARY]), one], 1)
+            if self.n_cont == 0:    # psi = a + c U has one row per combination of categories present in the minibatch
+                codes = batch[Keys.CAT].long() + 1                       # -1 (marginal) -> 0
+                key = (codes * self.cat_strides).sum(1) if self.n_cats else torch.zeros(n, dtype=torch.long, device=dev)
+                uniq, inv = torch.unique(key, return_inverse=True)
+                rep = torch.zeros(len(uniq), dtype=torch.long, device=dev).scatter_(0, inv, torch.arange(n, device=dev))
+                c1 = c1.index_select(0, rep)
+            else: inv = torch.arange(n, device=dev)
         h = self.decoder(torch.cat([z, c], 1))
-        args = (self.px(h), self.w, torch.cat([self.W, self.v[None], self.b[None]]), torch.cat([self.U, self.a[None]]),
-                torch.cat([c, torch.log(batch[Keys.LIBRARY]), one], 1), c1, inv, x)
-        if getattr(self, "_cpp_head", False) and dev.type == "cpu" and x.dtype == torch.float32:   # modules pickled before it: False
-            ext = nbglm_kernel()
-            if ext is not None: return NBGLMLogLikCPU.apply(*args, ext)
+        s = LinearCPU.apply(h, self.px.weight, self.px.bias) if ext is not None else self.px(h)    # oneDNN products (kernels)
+        args = (s, self.w, torch.cat([self.W, self.v[None], self.b[None]]), torch.cat([self.U, self.a[None]]), cl, c1, inv, x)
+        if ext is not None: return NBGLMLogLikCPU.apply(*args, ext)
         flat = batch.get(Keys.X_NNZ)
         if flat is None: flat = x.view(-1).nonzero().squeeze(1)
         return NBGLMLogLik.apply(*args, flat)
