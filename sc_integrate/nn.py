@@ -10,10 +10,16 @@ import torch.nn.functional as F
 from .kernels import cpu_extension, CPP_NONZERO, linear_cpu
 
 # %% auto #0
-__all__ = ['SPARSE_MAX_DENSITY', 'MLP_CPP', 'dropout16', 'Dropout16', 'MLP', 'mlp_kernel', 'fusable_layers', 'FusedMLP',
-           'fused_mlp', 'GaussianEncoder', 'reparameterize', 'one_hot_covariates', 'CovariateEmbedding', 'grad_reverse']
+__all__ = ['SPARSE_MAX_DENSITY', 'MLP_CPP', 'drop_threshold', 'dropout16', 'Dropout16', 'MLP', 'mlp_kernel', 'fusable_layers',
+           'FusedMLP', 'fused_mlp', 'GaussianEncoder', 'reparameterize', 'one_hot_covariates', 'CovariateEmbedding',
+           'grad_reverse']
 
 # %% ../nbs/api/10_nn.ipynb #1c0dcad8
+def drop_threshold(p:float, # drop probability
+                  ) -> int:
+    "k = round(p 2^16): a 16-bit mask drops where its value falls among the k smallest (the rounding `dropout16` and `FusedMLP` share)."
+    return round(p * 65536)
+
 def dropout16(x:torch.Tensor, # input
               p:float, # drop probability (on CPU rounded to a multiple of 2^-16)
               training:bool=True, # apply dropout (else identity)
@@ -24,7 +30,7 @@ def dropout16(x:torch.Tensor, # input
     # RNG is ~2.3x slower than these masks (8 compiled Linear-BatchNorm-ReLU-dropout blocks, forward + backward: 8.2 against 3.5 ms)
     compiling = torch.compiler.is_compiling()
     if not training or p == 0 or x.device.type != "cpu" or not (fast or compiling): return F.dropout(x, p, training)
-    k = round(p * 65536)                         # dropped: the k smallest of the 65536 int16 values
+    k = drop_threshold(p)                        # dropped: the k smallest of the 65536 int16 values
     if k >= 65536: return torch.zeros_like(x)
     n = x.numel()
     r = torch.randint(-2**63, 2**63 - 1, ((n + 3) // 4,), dtype=torch.int64, device=x.device).view(torch.int16)[:n].view(x.shape)
@@ -390,7 +396,7 @@ def fused_mlp(x:torch.Tensor, # input (n, n_in), float32 on CPU
     if x.requires_grad:         # the kernel's first layer has no input gradient: autograd takes log1p, the first layer is dense
         if log1p: x = (x + 1).log()
         log1p, max_density = False, 0.0
-    thr = round(drop.p * 65536) if drop is not None and drop.p > 0 else 0     # `dropout16`'s rounding of p
+    thr = drop_threshold(drop.p) if drop is not None else 0
     stats = tuple((bn.running_mean, bn.running_var, bn.num_batches_tracked, float(bn.momentum), float(bn.eps)) for bn in bns)
     return FusedMLP.apply(x, ext, thr, stats, log1p, max_density, *[p for l, bn in zip(lins, bns) for p in (l.weight, l.bias, bn.weight, bn.bias)])
 
