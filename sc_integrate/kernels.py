@@ -8,8 +8,8 @@ import hashlib, logging, os, platform, shutil, sys, warnings
 import torch
 
 # %% auto #0
-__all__ = ['KERNEL_CFLAGS', 'ONEDNN_MIN_FMAS', 'CPP_NONZERO', 'cpu_extension', 'kernels_expected', 'onednn_available',
-           'linear_cpu', 'LinearCPU']
+__all__ = ['KERNEL_CFLAGS', 'ONEDNN_MIN_FMAS', 'CPP_NONZERO', 'CPP_LINEAR', 'cpu_extension', 'kernels_expected',
+           'onednn_available', 'linear_cpu', 'LinearCPU']
 
 # %% ../nbs/api/09_kernels.ipynb #79e6908c
 _log = logging.getLogger(__name__)
@@ -112,3 +112,20 @@ static inline int64_t nonzero_positions(const float* __restrict x, const int64_t
   return k;
 }
 """
+
+CPP_LINEAR = r"""
+#include <ATen/core/dispatch/Dispatcher.h>
+// x W^T + b as `linear_cpu` computes it: oneDNN (torch's mkldnn::_linear_pointwise, looked up once) for products of at
+// least min_fmas multiply-adds when onednn, else addmm/mm. W may be any view; the op copies a non-contiguous x.
+static at::Tensor linear_fw(const at::Tensor& x, const at::Tensor& W, const std::optional<at::Tensor>& b, const bool onednn,
+                            const int64_t min_fmas) {
+  if (onednn && x.size(0) * x.size(1) * W.size(0) >= min_fmas) {
+    static auto op = c10::Dispatcher::singleton().findSchemaOrThrow("mkldnn::_linear_pointwise", "").typed<at::Tensor(
+        const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&, c10::string_view,
+        c10::List<std::optional<at::Scalar>>, std::optional<c10::string_view>)>();
+    return op.call(x, W, b, "none", c10::List<std::optional<at::Scalar>>(), c10::string_view(""));
+  }
+  return b.has_value() && b->defined() ? at::addmm(*b, x, W.t()) : at::mm(x, W.t());
+}
+"""
+

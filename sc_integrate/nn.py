@@ -7,12 +7,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .kernels import cpu_extension, CPP_NONZERO, linear_cpu
+from .kernels import cpu_extension, CPP_NONZERO, CPP_LINEAR, ONEDNN_MIN_FMAS, onednn_available, linear_cpu
 
 # %% auto #0
-__all__ = ['SPARSE_MAX_DENSITY', 'MLP_CPP', 'drop_threshold', 'dropout16', 'Dropout16', 'MLP', 'mlp_kernel', 'fusable_layers',
-           'FusedMLP', 'fused_mlp', 'GaussianEncoder', 'reparameterize', 'one_hot_covariates', 'CovariateEmbedding',
-           'grad_reverse']
+__all__ = ['SPARSE_MAX_DENSITY', 'MLP_CPP_BODY', 'MLP_CPP', 'drop_threshold', 'dropout16', 'Dropout16', 'MLP', 'mlp_kernel',
+           'fusable_layers', 'FusedMLP', 'fused_mlp', 'GaussianEncoder', 'reparameterize', 'one_hot_covariates',
+           'CovariateEmbedding', 'grad_reverse']
 
 # %% ../nbs/api/10_nn.ipynb #1c0dcad8
 def drop_threshold(p:float, # drop probability
@@ -100,13 +100,12 @@ class MLP(nn.Sequential):
 SPARSE_MAX_DENSITY = 0.15   # the first layer reads only the non-zeros of an input up to this density (break-even against oneDNN products: ~0.18 forward, ~0.15 weight gradient)
 # BatchNorm -> ReLU -> dropout of one MLP block as one C++ pass each way, over column blocks (each thread owns whole columns,
 # so the batch statistics need no reduction across threads and do not depend on the thread count)
-MLP_CPP = r"""#include <torch/extension.h>
-#include <ATen/Parallel.h>
+# the C++ of the fused pass; a kernel set that uses it includes <torch/extension.h>, `CPP_NONZERO` and `CPP_LINEAR` first (`MLP_CPP`)
+MLP_CPP_BODY = r"""#include <ATen/Parallel.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <cmath>
 #include <mutex>
 #include <vector>
-""" + CPP_NONZERO + r"""
 
 // a 32-bit avalanche hash (two multiply-xorshift rounds): the dropout bits of an element from its position and the block's draw
 #pragma omp declare simd notinbranch
@@ -324,12 +323,70 @@ at::Tensor sparse_linear_backward_weight(at::Tensor x, at::Tensor gh, bool log1p
   });
   return gW;
 }
+
+// The whole stack's training pass (FusedMLP; PIANO's C++ step), per block i: params (W, b, gamma, beta) at 4i, stats
+// (running_mean, running_var, num_batches_tracked) at 3i. saved holds per block (input of the Linear, xhat, code, 1/sd).
+// The first layer reads f(x) = log(1 + x) (log1p) or x, over the non-zeros up to max_density (0: dense).
+struct MLPPass { at::Tensor y; bool sparse = false; std::vector<at::Tensor> saved; };
+
+static MLPPass mlp_forward_pass(at::Tensor x, const std::vector<at::Tensor>& params, const std::vector<at::Tensor>& stats,
+                                const std::vector<double>& momentum, const std::vector<double>& eps, const int64_t thr,
+                                const bool log1p, const double max_density, const bool onednn, const int64_t min_fmas) {
+  MLPPass r;
+  for (size_t i = 0; i < momentum.size(); ++i) {
+    const at::Tensor &W = params[4 * i], &b = params[4 * i + 1];
+    at::Tensor h;
+    if (i == 0 && (log1p || max_density > 0)) {
+      x = x.contiguous();             // kept for the weight gradient, which the sparse route reads row by row
+      auto f = first_linear_forward(x, W, b, log1p, max_density);
+      r.sparse = f[0].defined();
+      if (r.sparse) h = f[0];
+      else { x = f[1]; h = linear_fw(x, W, b, onednn, min_fmas); }      // dense: f(x), kept for the weight gradient
+    } else h = linear_fw(x, W, b, onednn, min_fmas);
+    auto o = bn_relu_dropout_forward(h, params[4 * i + 2], params[4 * i + 3], stats[3 * i], stats[3 * i + 1], stats[3 * i + 2],
+                                     momentum[i], eps[i], thr);
+    r.saved.insert(r.saved.end(), {x, o[1], o[2], o[3]});
+    x = o[0];
+  }
+  r.y = x;
+  return r;
+}
+
+// {input gradient (undefined unless need_input), then per block (g_W, g_b, g_gamma, g_beta)}
+static std::vector<at::Tensor> mlp_backward_pass(at::Tensor gy, const std::vector<at::Tensor>& saved,
+                                                 const std::vector<at::Tensor>& params, const int64_t thr, const bool log1p,
+                                                 const bool sparse, const bool need_input, const bool onednn, const int64_t min_fmas) {
+  const int64_t L = (int64_t)saved.size() / 4;
+  std::vector<at::Tensor> out(1 + 4 * L);
+  for (int64_t i = L - 1; i >= 0; --i) {
+    const at::Tensor& x = saved[4 * i];
+    auto g = bn_relu_dropout_backward(gy, saved[4 * i + 1], saved[4 * i + 2], params[4 * i + 2], saved[4 * i + 3], thr);
+    out[1 + 4 * i] = i == 0 && sparse ? sparse_linear_backward_weight(x, g[0], log1p) : linear_fw(g[0].t(), x.t(), {}, onednn, min_fmas);
+    out[2 + 4 * i] = g[3]; out[3 + 4 * i] = g[1]; out[4 + 4 * i] = g[2];
+    gy = i > 0 || need_input ? linear_fw(g[0], params[4 * i].t(), {}, onednn, min_fmas) : at::Tensor();   // no input gradient unless needed
+  }
+  out[0] = gy;
+  return out;
+}
+
+std::tuple<at::Tensor, bool, std::vector<at::Tensor>> mlp_forward(at::Tensor x, std::vector<at::Tensor> params,
+    std::vector<at::Tensor> stats, std::vector<double> momentum, std::vector<double> eps, int64_t thr, bool log1p,
+    double max_density, bool onednn, int64_t min_fmas) {
+  auto r = mlp_forward_pass(x, params, stats, momentum, eps, thr, log1p, max_density, onednn, min_fmas);
+  return {r.y, r.sparse, r.saved};
+}
+
+std::vector<at::Tensor> mlp_backward(at::Tensor gy, std::vector<at::Tensor> saved, std::vector<at::Tensor> params, int64_t thr,
+                                     bool log1p, bool sparse, bool need_input, bool onednn, int64_t min_fmas) {
+  return mlp_backward_pass(gy, saved, params, thr, log1p, sparse, need_input, onednn, min_fmas);
+}
 """
+MLP_CPP = "#include <torch/extension.h>\n" + CPP_NONZERO + CPP_LINEAR + MLP_CPP_BODY
 
 def mlp_kernel():
     "The compiled `MLP_CPP` (built on first use), or None where it cannot be built."
     return cpu_extension("mlp", MLP_CPP, ["bn_relu_dropout_forward", "bn_relu_dropout_backward", "first_linear_forward",
-                                         "sparse_linear_backward_weight"])
+                                         "sparse_linear_backward_weight", "mlp_forward", "mlp_backward"])
 
 # %% ../nbs/api/10_nn.ipynb #196fafe9
 def fusable_layers(mlp:nn.Sequential, # an `MLP`
@@ -347,7 +404,7 @@ def fusable_layers(mlp:nn.Sequential, # an `MLP`
     return (lins, bns, drop) if lins else None
 
 class FusedMLP(torch.autograd.Function):
-    "Training pass of n x [Linear -> BatchNorm1d -> ReLU -> dropout] as one autograd node: `kernels.linear_cpu` for the Linears, the C++ `MLP_CPP` for the rest."
+    "Training pass of n x [Linear -> BatchNorm1d -> ReLU -> dropout] as one autograd node, run by the C++ `MLP_CPP` (`mlp_forward`/`mlp_backward`): `CPP_LINEAR`'s products, one pass per block for the rest."
     @staticmethod
     def forward(ctx, x, # input (n, n_in)
                 ext, # the loaded `mlp_kernel()`
@@ -357,33 +414,19 @@ class FusedMLP(torch.autograd.Function):
                 max_density, # the first layer reads only the non-zeros of x up to this density (0: dense; x needs no gradient)
                 *params, # per block Linear weight, Linear bias, BatchNorm weight, BatchNorm bias
                ):
-        saved, ctx.sparse = [], False
-        for i, (rm, rv, nbt, mom, eps) in enumerate(stats):
-            W, b, gamma, beta = params[4 * i:4 * i + 4]
-            if i == 0 and (log1p or max_density > 0):
-                x = x.contiguous()          # kept for the weight gradient, which the sparse route reads row by row
-                h, fx = ext.first_linear_forward(x, W, b, log1p, max_density)
-                ctx.sparse = fx is None
-                if fx is not None: x, h = fx, linear_cpu(fx, W, b)     # dense: f(x), kept for the weight gradient
-            else: h = linear_cpu(x, W, b)
-            y, xhat, code, istd = ext.bn_relu_dropout_forward(h, gamma, beta, rm, rv, nbt, mom, eps, thr)
-            saved += [x, xhat, code, istd]
-            x = y
-        ctx.save_for_backward(*saved, *params); ctx.ext, ctx.thr, ctx.n, ctx.log1p = ext, thr, len(stats), log1p
-        return x
+        onednn = onednn_available()
+        y, sparse, saved = ext.mlp_forward(x, list(params), [t for s in stats for t in s[:3]], [s[3] for s in stats],
+                                           [s[4] for s in stats], thr, log1p, max_density, onednn, ONEDNN_MIN_FMAS)
+        ctx.save_for_backward(*saved, *params)
+        ctx.ext, ctx.thr, ctx.n, ctx.log1p, ctx.sparse, ctx.onednn = ext, thr, len(stats), log1p, sparse, onednn
+        return y
 
     @staticmethod
     def backward(ctx, gy):
         t, n = ctx.saved_tensors, ctx.n
-        grads = [None] * (4 * n)
-        for i in reversed(range(n)):
-            x, xhat, code, istd = t[4 * i:4 * i + 4]
-            W, gamma = t[4 * n + 4 * i], t[4 * n + 4 * i + 2]
-            gh, g_gamma, g_beta, g_b = ctx.ext.bn_relu_dropout_backward(gy.contiguous(), xhat, code, gamma, istd, ctx.thr)
-            g_W = ctx.ext.sparse_linear_backward_weight(x, gh, ctx.log1p) if i == 0 and ctx.sparse else linear_cpu(gh.t(), x.t())
-            grads[4 * i:4 * i + 4] = [g_W, g_b, g_gamma, g_beta]
-            gy = linear_cpu(gh, W.t()) if i > 0 or ctx.needs_input_grad[0] else None   # no input gradient where none is needed
-        return (gy, None, None, None, None, None, *grads)
+        gx, *grads = ctx.ext.mlp_backward(gy, list(t[:4 * n]), list(t[4 * n:]), ctx.thr, ctx.log1p, ctx.sparse,
+                                          ctx.needs_input_grad[0], ctx.onednn, ONEDNN_MIN_FMAS)
+        return (gx, None, None, None, None, None, *grads)
 
 def fused_mlp(x:torch.Tensor, # input (n, n_in), float32 on CPU
               parts:tuple, # `fusable_layers(mlp)`

@@ -129,7 +129,7 @@ def fused_adam_step(opt:torch.optim.Optimizer, # `torch.optim.Adam` or `AdamW` b
 # %% ../nbs/api/20_train.ipynb #108c98ec
 class Trainer:
     "Train `module` on `dataset` with one loop: see the parameters for schedules, compile, checkpoints and early stopping."
-    def __init__(self, module:nn.Module, # defines `loss(batch, weights) -> LossOutput` and optionally `optim_steps()`
+    def __init__(self, module:nn.Module, # defines `loss(batch, weights) -> LossOutput`, optionally `optim_steps()` and `forward_backward(batch, weights, loss_key)`
                  dataset, # `AnnDataset`/`ConcatDataset`: `dataset[idx]` -> dict of minibatch tensors
                  *,
                  max_epochs:int=100, # epochs to train
@@ -211,13 +211,18 @@ class Trainer:
 
     def _make_step(self, opt, params, loss_key):
         module, weights, clip, compiled = self.module, self.weights, self.grad_clip, self.compile
+        # a module's own backward (`forward_backward`: writes the gradients, returns the components, or None to decline)
+        fb = None if compiled else getattr(module, "forward_backward", None)
         def step(batch):
             opt.zero_grad(set_to_none=True)
-            out = module.loss(batch, weights)
-            out.losses[loss_key].backward()
+            comps = fb(batch, weights, loss_key) if fb is not None else None
+            if comps is None:
+                out = module.loss(batch, weights)
+                out.losses[loss_key].backward()
+                comps = {k: v.detach() for k, v in out.components.items()}
             if clip: torch.nn.utils.clip_grad_norm_(params, clip)
             if compiled or not fused_adam_step(opt): opt.step()     # dynamo traces `opt.step` itself
-            return {k: v.detach() for k, v in out.components.items()}
+            return comps
         return step
 
     @property

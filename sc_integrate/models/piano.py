@@ -11,16 +11,16 @@ from torch import nn
 import torch.nn.functional as F
 from anndata import AnnData
 from ..core import Keys
-from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates
+from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates, fusable_layers, drop_threshold, MLP_CPP_BODY, SPARSE_MAX_DENSITY
 from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean, digamma_positive
-from ..priors import make_prior
+from ..priors import make_prior, StandardNormalPrior
 from ..train import LossOutput, LinearWarmup
-from ..kernels import cpu_extension, CPP_NONZERO, LinearCPU
+from ..kernels import cpu_extension, CPP_NONZERO, CPP_LINEAR, ONEDNN_MIN_FMAS, onednn_available, LinearCPU
 from .base import BaseModel
 
 # %% auto #0
-__all__ = ['LOG_MU_MIN', 'LOG_MU_MAX', 'PSI_MAX', 'NBGLM_CPP', 'NBGLMLogLik', 'nbglm_kernel', 'NBGLMLogLikCPU', 'PianoModule',
-           'PIANO']
+__all__ = ['LOG_MU_MIN', 'LOG_MU_MAX', 'PSI_MAX', 'NBGLM_CPP', 'PIANO_STEP_CPP', 'NBGLMLogLik', 'NBGLMLogLikCPU', 'nbglm_kernel',
+           'PianoModule', 'PIANO']
 
 # %% ../../nbs/api/31_models.piano.ipynb #2195851f
 LOG_MU_MIN, LOG_MU_MAX, PSI_MAX = math.log(1e-8), math.log(2e4), 20.0   # the head's clamps: mu in [1e-8, 2e4], |psi| <= 20
@@ -263,9 +263,6 @@ std::vector<at::Tensor> glm_inputs(at::Tensor codes, at::Tensor cont, at::Tensor
 }
 """
 
-def nbglm_kernel():
-    "The compiled `NBGLM_CPP` (built on first use), or None where it cannot be built."
-    return cpu_extension("nbglm", NBGLM_CPP, ["nbglm_forward", "nbglm_backward", "glm_inputs"])
 
 class NBGLMLogLikCPU(torch.autograd.Function):
     "`NBGLMLogLik` with its per-cell work in the C++ kernel `ext` (float32, CPU): the same value and gradients up to float32 rounding."
@@ -296,6 +293,135 @@ class NBGLMLogLikCPU(torch.autograd.Function):
         g_s, g_w, g_psi_u = ctx.ext.nbglm_backward(gll.contiguous(), lx, r, E, Em, x, w.contiguous(), torch.sigmoid(psi_u), inv)
         return g_s, g_w, torch.mm((cl * gll[:, None]).T, Em), torch.mm(c1u.T, g_psi_u * m_psi), None, None, None, None, None
 
+# %% ../../nbs/api/31_models.piano.ipynb #d749e77a
+# PIANO's training step on CPU as one C++ call: the loss of `PianoModule.loss` (NB-GLM head, standard normal prior) and the
+# gradients of every parameter, written in the order of autograd's backward through the same kernels (`FusedMLP`,
+# `NBGLMLogLikCPU`, `LinearCPU`), without Python or the autograd engine between them
+PIANO_STEP_CPP = r"""
+// The head's forward and backward in one sweep over the cells, for a loss whose weight on every cell's ll is the same c
+// (the C++ step: c = -1): each row's lx, xi, E and clamp mask stay in the thread's row buffers (forward_row, backward_row)
+// instead of n x G arrays. M = [c, log l, 1] [W; v; b] is formed per row. Returns ll (n), g_s (n, G), g_s^T (G, n: for the
+// weight gradient of the layer before, without a transposing copy), g_w (G), g_psi per group (u, G) and g_[W; v; b].
+std::vector<at::Tensor> nbglm_forward_backward(at::Tensor s, at::Tensor cl, at::Tensor Wvb, at::Tensor w, at::Tensor psi_u,
+                                               at::Tensor ls_u, at::Tensor sig_u, at::Tensor inv, at::Tensor x, double c,
+                                               double log_mu_min, double log_mu_max) {
+  s = s.contiguous(); cl = cl.contiguous(); Wvb = Wvb.contiguous(); w = w.contiguous(); x = x.contiguous();
+  const int64_t n = s.size(0), G = s.size(1), u = psi_u.size(0), K = cl.size(1);
+  const int nt = at::get_num_threads();
+  const int64_t tp = u == n ? 0 : 1;          // one group per cell: each group has one writer, one buffer
+  auto ll = at::empty({n}, s.options()), gs = at::empty_like(s), gsT = at::empty({G, n}, s.options());
+  auto accw = at::zeros({nt, G}, s.options()), accp = at::zeros({tp ? nt : 1, u, G}, s.options()), accm = at::zeros({nt, K, G}, s.options());
+  const float *ps = s.data_ptr<float>(), *pcl = cl.data_ptr<float>(), *pV = Wvb.data_ptr<float>(), *pw = w.data_ptr<float>(),
+              *ppsi = psi_u.data_ptr<float>(), *pls = ls_u.data_ptr<float>(), *psig = sig_u.data_ptr<float>(), *px = x.data_ptr<float>();
+  float *pll = ll.data_ptr<float>(), *pgs = gs.data_ptr<float>(), *pgT = gsT.data_ptr<float>(), *paw = accw.data_ptr<float>(),
+        *pap = accp.data_ptr<float>(), *pam = accm.data_ptr<float>();
+  const int64_t* pinv = inv.data_ptr<int64_t>();
+  const float lo = (float)log_mu_min, hi = (float)log_mu_max, cf = (float)c;
+  at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
+    const int64_t t = at::get_thread_num();
+    std::vector<float> M(G), lx(G), r(G), E(G), Em(G), bx(G), br(G), bd(G);
+    std::vector<uint8_t> keep(G);
+    std::vector<int32_t> idx(G + 16);
+    float* __restrict pm = M.data(); float* __restrict pEm = Em.data();
+    for (int64_t i = b; i < e; ++i) {
+      const float* __restrict cli = pcl + i * K;
+      #pragma omp simd
+      for (int64_t g = 0; g < G; ++g) pm[g] = cli[0] * pV[g];
+      for (int64_t k = 1; k < K; ++k) {
+        const float ck = cli[k]; const float* __restrict vk = pV + k * G;
+        #pragma omp simd
+        for (int64_t g = 0; g < G; ++g) pm[g] += ck * vk[g];
+      }
+      int64_t nclamp = 0;
+      pll[i] = forward_row(G, ps + i * G, pm, pw, ppsi + pinv[i] * G, pls + pinv[i] * G, px + i * G, lo, hi, lx.data(), r.data(),
+                           E.data(), keep.data(), nclamp, idx.data(), bx.data(), br.data(), bd.data());
+      const float* em = E.data();
+      if (nclamp) {                      // dll/dlog mu is zero where the clamp on log mu binds
+        for (int64_t g = 0; g < G; ++g) pEm[g] = keep[g] ? E[g] : 0.f;
+        em = pEm;
+      }
+      float* __restrict gsi = pgs + i * G;
+      backward_row(G, cf, lx.data(), r.data(), E.data(), em, px + i * G, pw, psig + pinv[i] * G, gsi, paw + t * G,
+                   pap + (tp * t * u + pinv[i]) * G);
+      for (int64_t k = 0; k < K; ++k) {  // g_[W; v; b] += c [c, log l, 1]^T Em
+        const float ck = cf * cli[k]; float* __restrict ak = pam + (t * K + k) * G;
+        #pragma omp simd
+        for (int64_t g = 0; g < G; ++g) ak[g] += ck * em[g];
+      }
+      for (int64_t g = 0; g < G; ++g) pgT[g * n + i] = gsi[g];
+    }
+  });
+  return {ll, gs, gsT, accw.sum(0), accp.sum(0), accm.sum(0)};
+}
+
+// enc_p/dec_p: per block (W, b, gamma, beta); enc_s/dec_s: per block (running_mean, running_var, num_batches_tracked);
+// head = (mean W, mean b, log_var W, log_var b, px W, px b, w, W, v, b, U, a). Returns (loss, nll, kl) and adds each
+// parameter's gradient of loss = -sum ll + beta sum KL to its .grad (set where undefined), in the order enc_p, dec_p, head.
+std::vector<at::Tensor> piano_forward_backward(at::Tensor x, at::Tensor codes, at::Tensor cont, at::Tensor lib,
+    std::vector<int64_t> n_cats, std::vector<at::Tensor> enc_p, std::vector<at::Tensor> enc_s, std::vector<double> enc_mom,
+    std::vector<double> enc_eps, std::vector<at::Tensor> dec_p, std::vector<at::Tensor> dec_s, std::vector<double> dec_mom,
+    std::vector<double> dec_eps, int64_t thr, std::vector<at::Tensor> head, at::Tensor beta, double min_scale, double max_density,
+    double log_mu_min, double log_mu_max, double psi_max, bool onednn, int64_t min_fmas) {
+  at::NoGradGuard no_grad;
+  x = x.contiguous();
+  const int64_t n = x.size(0), d = head[0].size(0), ncov = head[7].size(0);
+  const at::Tensor &Wpx = head[4], &w = head[6];
+  auto gi = glm_inputs(codes, cont, lib, n_cats);                      // c, [c, log l, 1], [c, 1] per group, group of each cell
+  const at::Tensor &c = gi[0], &cl = gi[1], &c1u = gi[2], &inv = gi[3];
+  // q(z|x): the encoder on log(1 + x), mean and log variance heads; sigma = max(exp(lv / 2), min_scale); z = mu + sigma eps
+  auto enc = mlp_forward_pass(x, enc_p, enc_s, enc_mom, enc_eps, thr, true, max_density, onednn, min_fmas);
+  auto mu = linear_fw(enc.y, head[0], head[1], onednn, min_fmas), lv = linear_fw(enc.y, head[2], head[3], onednn, min_fmas);
+  auto sraw = (lv * 0.5).exp_(), sigma = sraw.clamp_min(min_scale);
+  auto eps = at::randn_like(sigma);
+  auto z = mu + sigma * eps;
+  auto kl = ((mu * mu + sigma * sigma - 1.0) * 0.5 - sigma.log()).sum();       // KL(q || N(0, I)), summed over cells
+  // p(x|z,c,l): decoder on [z, c], px, and the NB-GLM head
+  auto dec = mlp_forward_pass(at::cat({z, c}, 1), dec_p, dec_s, dec_mom, dec_eps, thr, false, 0.0, onednn, min_fmas);
+  auto s = linear_fw(dec.y, Wpx, head[5], onednn, min_fmas);
+  auto Wvb = at::cat({head[7], head[8].unsqueeze(0), head[9].unsqueeze(0)}), Ua = at::cat({head[10], head[11].unsqueeze(0)});
+  auto psi_u = at::mm(c1u, Ua);
+  auto m_psi = psi_u.abs() <= psi_max;
+  psi_u = psi_u.clamp(-psi_max, psi_max);
+  // the head forward and backward at once: dL/dll = -1 for every cell
+  auto hf = nbglm_forward_backward(s, cl, Wvb, w, psi_u, at::log_sigmoid(psi_u.neg()), at::sigmoid(psi_u), inv, x, -1.0,
+                                   log_mu_min, log_mu_max);
+  auto nll = hf[0].sum().neg(), loss = nll + beta * kl;
+  const at::Tensor &gs = hf[1], &g_Wvb = hf[5];
+  auto g_Ua = at::mm(c1u.t(), hf[4] * m_psi);
+  auto g_hd = linear_fw(gs, Wpx.t(), {}, onednn, min_fmas);             // px: g W, g^T h, sum g
+  auto g_Wpx = linear_fw(hf[2], dec.y.t(), {}, onednn, min_fmas), g_bpx = gs.sum(0);
+  auto dg = mlp_backward_pass(g_hd, dec.saved, dec_p, thr, false, false, true, onednn, min_fmas);
+  auto g_z = dg[0].narrow(1, 0, d);
+  // z = mu + sigma eps and beta KL: d/dmu = g_z + beta mu, d/dsigma = g_z eps + beta (sigma - 1 / sigma), through the clamp
+  // (where exp(lv / 2) >= min_scale) and exp: d/dlv = d/dsigma exp(lv / 2) / 2
+  const double bt = beta.item<double>();
+  auto g_mu = g_z + mu * bt;
+  auto g_lv = (g_z * eps + (sigma - sigma.reciprocal()) * bt) * (sraw >= min_scale) * sraw * 0.5;
+  auto g_y = at::mm(g_mu, head[0]).addmm_(g_lv, head[2]);
+  auto g_Wm = at::mm(g_mu.t(), enc.y), g_Wlv = at::mm(g_lv.t(), enc.y);
+  auto eg = mlp_backward_pass(g_y, enc.saved, enc_p, thr, true, enc.sparse, false, onednn, min_fmas);
+  std::vector<at::Tensor> grads(eg.begin() + 1, eg.end());
+  grads.insert(grads.end(), dg.begin() + 1, dg.end());
+  grads.insert(grads.end(), {g_Wm, g_mu.sum(0), g_Wlv, g_lv.sum(0), g_Wpx, g_bpx, hf[3], g_Wvb.narrow(0, 0, ncov), g_Wvb[ncov],
+                             g_Wvb[ncov + 1], g_Ua.narrow(0, 0, ncov), g_Ua[ncov]});
+  std::vector<at::Tensor> params(enc_p);
+  params.insert(params.end(), dec_p.begin(), dec_p.end());
+  params.insert(params.end(), head.begin(), head.end());
+  TORCH_CHECK(grads.size() == params.size(), "piano_forward_backward: ", grads.size(), " gradients for ", params.size(), " parameters");
+  for (size_t i = 0; i < params.size(); ++i) {
+    at::Tensor& pg = params[i].mutable_grad();
+    if (pg.defined()) pg.add_(grads[i]); else pg = grads[i];
+  }
+  return {loss, nll, kl};
+}
+"""
+
+def nbglm_kernel():
+    "The compiled PIANO kernel set (built on first use): the NB-GLM head (`NBGLM_CPP`) and the C++ training step (`PIANO_STEP_CPP`, with `nn.MLP_CPP_BODY`); None where it cannot be built."
+    return cpu_extension("nbglm", NBGLM_CPP + CPP_LINEAR + MLP_CPP_BODY + PIANO_STEP_CPP,
+                         ["nbglm_forward", "nbglm_backward", "glm_inputs", "piano_forward_backward"])
+
+
 # %% ../../nbs/api/31_models.piano.ipynb #e18ae677
 class PianoModule(nn.Module):
     "PIANO as a pure-torch module: `inference`, `generative` and `loss`."
@@ -323,6 +449,7 @@ class PianoModule(nn.Module):
         self.n_input, self.n_cats, self.n_cont, self.n_latent = n_input, list(n_cats), n_cont, n_latent
         self.likelihood, self.head, self.dispersion = likelihood, head, dispersion
         self._cpp_head = False      # set by `compile_kernels`: the NB-GLM head runs in C++ (`NBGLMLogLikCPU`)
+        self._cpp_step = False      # set by `compile_kernels`: training steps run `forward_backward` (the C++ step)
         n_cov = sum(self.n_cats) + n_cont
         mlp = dict(dropout=dropout, bn_eps=bn_eps, bn_momentum=bn_momentum, fast_dropout=True)
         self.encoder = GaussianEncoder(n_input, n_latent, n_hidden, n_layers, min_scale=1e-5, **mlp)
@@ -344,13 +471,43 @@ class PianoModule(nn.Module):
                        ) -> bool:
         "`train(compile=True)` on CPU: the NB-GLM head and the MLPs in C++ in an eager step (True); False elsewhere, where `torch.compile` applies."
         # on CPU, inductor's code for PIANO's step is slower than the eager one (see Speed); the C++ kernels are faster than both
-        self._cpp_head = False
+        self._cpp_head = self._cpp_step = False
         mlps = (self.encoder.body, self.decoder)
         for m in mlps: m.use_kernels(False)
         if not enable or torch.device(device).type != "cpu" or self.likelihood != "nb" or self.head != "glm": return False
         self._cpp_head = nbglm_kernel() is not None       # None: warned, the PyTorch head trains eagerly
         for m in mlps: m.use_kernels()                    # `FusedMLP`; False (warned): the PyTorch layers
+        # the whole step in C++ (`forward_backward`) with the standard normal prior (the paper's) and fusable MLPs; other
+        # priors (and stacks) keep the autograd step with the kernels above
+        self._cpp_step = (self._cpp_head and type(self.prior) is StandardNormalPrior and self.encoder.var_eps == 0
+                          and all(fusable_layers(m) is not None for m in mlps))
         return True
+
+    def forward_backward(self, batch:dict, # minibatch
+                         weights:dict, # schedule weights (`kl`: beta)
+                         loss_key:str="loss", # the loss whose gradients are wanted
+                        ) -> dict|None:
+        "The training step's loss components, with the gradients of `loss` added to the parameters' `.grad` by the C++ step (`PIANO_STEP_CPP`); None where it does not apply (the trainer runs `loss` and autograd)."
+        x = batch[Keys.X]
+        if not (getattr(self, "_cpp_step", False) and loss_key == "loss" and self.training and x.device.type == "cpu"
+                and x.dtype == torch.float32 == self.px.weight.dtype and x.shape[0] > 1 and not torch.compiler.is_compiling()):
+            return None
+        ext, enc, dec = nbglm_kernel(), fusable_layers(self.encoder.body), fusable_layers(self.decoder)
+        thr = [drop_threshold(p[2].p) if p[2] is not None else 0 for p in (enc, dec)]
+        if ext is None or enc is None or dec is None or thr[0] != thr[1]: return None     # (one dropout rate: PIANO's MLPs share it)
+        def parts(lins, bns, drop):
+            return ([p for l, bn in zip(lins, bns) for p in (l.weight, l.bias, bn.weight, bn.bias)],
+                    [t for bn in bns for t in (bn.running_mean, bn.running_var, bn.num_batches_tracked)],
+                    [float(bn.momentum) for bn in bns], [float(bn.eps) for bn in bns])
+        e, m = self.encoder, self
+        head = [e.mean.weight, e.mean.bias, e.log_var.weight, e.log_var.bias, m.px.weight, m.px.bias, m.w, m.W, m.v, m.b, m.U, m.a]
+        beta = weights.get("kl")
+        beta = torch.ones(()) if beta is None else beta
+        loss, nll, kl = ext.piano_forward_backward(
+            x, batch[Keys.CAT], batch[Keys.CONT], batch[Keys.LIBRARY], self.n_cats, *parts(*enc), *parts(*dec),
+            thr[0], head, beta, float(e.min_scale), SPARSE_MAX_DENSITY,
+            LOG_MU_MIN, LOG_MU_MAX, PSI_MAX, onednn_available(), ONEDNN_MIN_FMAS)
+        return {"loss": loss, "nll": nll, "kl": kl}
 
     def _encode_pseudoinputs(self, u:torch.Tensor, cov:dict) -> tuple:
         "The VampPrior's encoder: pseudoinputs (log1p space) encoded with running BatchNorm statistics and no dropout."
