@@ -357,6 +357,44 @@ std::vector<at::Tensor> nbglm_forward_backward(at::Tensor s, at::Tensor cl, at::
 // enc_p/dec_p: per block (W, b, gamma, beta); enc_s/dec_s: per block (running_mean, running_var, num_batches_tracked);
 // head = (mean W, mean b, log_var W, log_var b, px W, px b, w, W, v, b, U, a). Returns (loss, nll, kl) and adds each
 // parameter's gradient of loss = -sum ll + beta sum KL to its .grad (set where undefined), in the order enc_p, dec_p, head.
+// z = mu + sigma eps with sigma = max(exp(lv / 2), min_scale), and sum KL(N(mu, sigma^2) || N(0, 1)) = sum (mu^2 + sigma^2 - 1) / 2
+// - log sigma, in one loop over the n x d entries (they are few: one pass instead of a dozen small tensor operations)
+static double reparameterize_kl(const at::Tensor& mu, const at::Tensor& lv, const at::Tensor& eps, const double min_scale,
+                                at::Tensor& z, at::Tensor& sigma) {
+  const int64_t m = mu.numel();
+  z = at::empty_like(mu); sigma = at::empty_like(mu);
+  const float *pm = mu.data_ptr<float>(), *pl = lv.data_ptr<float>(), *pe = eps.data_ptr<float>();
+  float *pz = z.data_ptr<float>(), *ps = sigma.data_ptr<float>();
+  const float lo = (float)min_scale;
+  double kl = 0.0;
+  for (int64_t j = 0; j < m; ++j) {
+    const float sr = std::exp(pl[j] * 0.5f), sg = sr >= lo ? sr : lo;
+    ps[j] = sg; pz[j] = pm[j] + sg * pe[j];
+    kl += 0.5 * ((double)pm[j] * pm[j] + (double)sg * sg - 1.0) - std::log((double)sg);
+  }
+  return kl;
+}
+
+// the backward of reparameterize_kl under beta KL: d/dmu = g_z + beta mu; d/dsigma = g_z eps + beta (sigma - 1 / sigma), through
+// the clamp (where exp(lv / 2) >= min_scale) and exp: d/dlv = d/dsigma exp(lv / 2) / 2
+static void reparameterize_kl_backward(const at::Tensor& g_z, const at::Tensor& mu, const at::Tensor& lv, const at::Tensor& eps,
+                                       const at::Tensor& sigma, const double beta, const double min_scale, at::Tensor& g_mu,
+                                       at::Tensor& g_lv) {
+  const int64_t n = mu.size(0), d = mu.size(1), ld = g_z.stride(0);
+  g_mu = at::empty_like(mu); g_lv = at::empty_like(mu);
+  const float *pg = g_z.data_ptr<float>(), *pm = mu.data_ptr<float>(), *pl = lv.data_ptr<float>(), *pe = eps.data_ptr<float>(),
+              *ps = sigma.data_ptr<float>();
+  float *pgm = g_mu.data_ptr<float>(), *pgl = g_lv.data_ptr<float>();
+  const float bt = (float)beta, lo = (float)min_scale;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t k = 0; k < d; ++k) {
+      const int64_t j = i * d + k;
+      const float gz = pg[i * ld + k], sr = std::exp(pl[j] * 0.5f), sg = ps[j];
+      pgm[j] = gz + bt * pm[j];
+      pgl[j] = sr >= lo ? (gz * pe[j] + bt * (sg - 1.f / sg)) * sr * 0.5f : 0.f;
+    }
+}
+
 std::vector<at::Tensor> piano_forward_backward(at::Tensor x, at::Tensor codes, at::Tensor cont, at::Tensor lib,
     std::vector<int64_t> n_cats, std::vector<at::Tensor> enc_p, std::vector<at::Tensor> enc_s, std::vector<double> enc_mom,
     std::vector<double> enc_eps, std::vector<at::Tensor> dec_p, std::vector<at::Tensor> dec_s, std::vector<double> dec_mom,
@@ -371,10 +409,9 @@ std::vector<at::Tensor> piano_forward_backward(at::Tensor x, at::Tensor codes, a
   // q(z|x): the encoder on log(1 + x), mean and log variance heads; sigma = max(exp(lv / 2), min_scale); z = mu + sigma eps
   auto enc = mlp_forward_pass(x, enc_p, enc_s, enc_mom, enc_eps, thr, true, max_density, onednn, min_fmas);
   auto mu = linear_fw(enc.y, head[0], head[1], onednn, min_fmas), lv = linear_fw(enc.y, head[2], head[3], onednn, min_fmas);
-  auto sraw = (lv * 0.5).exp_(), sigma = sraw.clamp_min(min_scale);
-  auto eps = at::randn_like(sigma);
-  auto z = mu + sigma * eps;
-  auto kl = ((mu * mu + sigma * sigma - 1.0) * 0.5 - sigma.log()).sum();       // KL(q || N(0, I)), summed over cells
+  auto eps = at::randn_like(mu);                                     // (torch's generator, as `reparameterize`)
+  at::Tensor z, sigma;
+  auto kl = at::scalar_tensor(reparameterize_kl(mu, lv, eps, min_scale, z, sigma), mu.options());   // KL(q || N(0, I)), summed
   // p(x|z,c,l): decoder on [z, c], px, and the NB-GLM head
   auto dec = mlp_forward_pass(at::cat({z, c}, 1), dec_p, dec_s, dec_mom, dec_eps, thr, false, 0.0, onednn, min_fmas);
   auto s = linear_fw(dec.y, Wpx, head[5], onednn, min_fmas);
@@ -391,12 +428,8 @@ std::vector<at::Tensor> piano_forward_backward(at::Tensor x, at::Tensor codes, a
   auto g_hd = linear_fw(gs, Wpx.t(), {}, onednn, min_fmas);             // px: g W, g^T h, sum g
   auto g_Wpx = linear_fw(hf[2], dec.y.t(), {}, onednn, min_fmas), g_bpx = gs.sum(0);
   auto dg = mlp_backward_pass(g_hd, dec.saved, dec_p, thr, false, false, true, onednn, min_fmas);
-  auto g_z = dg[0].narrow(1, 0, d);
-  // z = mu + sigma eps and beta KL: d/dmu = g_z + beta mu, d/dsigma = g_z eps + beta (sigma - 1 / sigma), through the clamp
-  // (where exp(lv / 2) >= min_scale) and exp: d/dlv = d/dsigma exp(lv / 2) / 2
-  const double bt = beta.item<double>();
-  auto g_mu = g_z + mu * bt;
-  auto g_lv = (g_z * eps + (sigma - sigma.reciprocal()) * bt) * (sraw >= min_scale) * sraw * 0.5;
+  at::Tensor g_mu, g_lv;                                              // through z = mu + sigma eps and beta KL
+  reparameterize_kl_backward(dg[0], mu, lv, eps, sigma, beta.item<double>(), min_scale, g_mu, g_lv);   // (dg[0]'s first d columns: g_z)
   auto g_y = at::mm(g_mu, head[0]).addmm_(g_lv, head[2]);
   auto g_Wm = at::mm(g_mu.t(), enc.y), g_Wlv = at::mm(g_lv.t(), enc.y);
   auto eg = mlp_backward_pass(g_y, enc.saved, enc_p, thr, true, enc.sparse, false, onednn, min_fmas);
