@@ -526,8 +526,9 @@ class PianoModule(nn.Module):
                 and x.dtype == torch.float32 == self.px.weight.dtype and x.shape[0] > 1 and not torch.compiler.is_compiling()):
             return None
         ext, enc, dec = nbglm_kernel(), fusable_layers(self.encoder.body), fusable_layers(self.decoder)
+        if ext is None or enc is None or dec is None: return None            # (a stack changed after `compile_kernels`)
         thr = [drop_threshold(p[2].p) if p[2] is not None else 0 for p in (enc, dec)]
-        if ext is None or enc is None or dec is None or thr[0] != thr[1]: return None     # (one dropout rate: PIANO's MLPs share it)
+        if thr[0] != thr[1]: return None                                       # one dropout rate (PIANO's MLPs share it)
         def parts(lins, bns, drop):
             return ([p for l, bn in zip(lins, bns) for p in (l.weight, l.bias, bn.weight, bn.bias)],
                     [t for bn in bns for t in (bn.running_mean, bn.running_var, bn.num_batches_tracked)],
