@@ -271,8 +271,10 @@ std::vector<at::Tensor> first_linear_forward(at::Tensor x, at::Tensor W, at::Ten
     for (int64_t jb = b0; jb < b1; ++jb) {
       const int64_t j0 = jb * JB, w = std::min(JB, G - j0);
       const int64_t k = block_nonzeros(px, n, G, j0, w, log1p, pos.data(), val.data());
+      if (jb + 1 < b1) for (int64_t i = 0; i < n; ++i) __builtin_prefetch(px + i * G + j0 + JB);    // the next block's counts
       if (!k) continue;
       for (int64_t o = 0; o < O; ++o) for (int64_t c = 0; c < w; ++c) t[c * O + o] = pW[o * G + j0 + c];
+      if (jb + 1 < b1) for (int64_t o = 0; o < O; ++o) __builtin_prefetch(pW + o * G + j0 + JB);   // the next tile's W (cold in a training step)
       for (int64_t q = 0; q < k; ++q) {
         const float v = val[q];
         const float* __restrict tr = t + (pos[q] % JB) * O; float* __restrict hr = h + (pos[q] / JB) * O;
@@ -312,6 +314,7 @@ at::Tensor sparse_linear_backward_weight(at::Tensor x, at::Tensor gh, bool log1p
       const int64_t j0 = jb * JB, w = std::min(JB, G - j0);
       for (int64_t c = 0; c < JB * O; ++c) t[c] = 0.f;
       const int64_t k = block_nonzeros(px, n, G, j0, w, log1p, pos.data(), val.data());
+      if (jb + 1 < b1) for (int64_t i = 0; i < n; ++i) __builtin_prefetch(px + i * G + j0 + JB);    // the next block's counts
       for (int64_t q = 0; q < k; ++q) {
         const float v = val[q];
         const float* __restrict gr = pg + (pos[q] / JB) * O; float* __restrict tr = t + (pos[q] % JB) * O;

@@ -300,22 +300,27 @@ class NBGLMLogLikCPU(torch.autograd.Function):
 PIANO_STEP_CPP = r"""
 // The head's forward and backward in one sweep over the cells, for a loss whose weight on every cell's ll is the same c
 // (the C++ step: c = -1): each row's lx, xi, E and clamp mask stay in the thread's row buffers (forward_row, backward_row)
-// instead of n x G arrays. M = [c, log l, 1] [W; v; b] is formed per row. Returns ll (n), g_s (n, G), g_s^T (G, n: for the
-// weight gradient of the layer before, without a transposing copy), g_w (G), g_psi per group (u, G) and g_[W; v; b].
-std::vector<at::Tensor> nbglm_forward_backward(at::Tensor s, at::Tensor cl, at::Tensor Wvb, at::Tensor w, at::Tensor psi_u,
+// instead of n x G arrays. M = [c, log l, 1] [W; v; b] is formed per row (from W, v and b: no concatenated copy). Returns
+// ll (n), g_s (n, G), g_s^T (G, n: for the weight gradient of the layer before, without a transposing copy), g_w (G),
+// g_psi per group (u, G) and g_[W; v; b].
+std::vector<at::Tensor> nbglm_forward_backward(at::Tensor s, at::Tensor cl, at::Tensor W, at::Tensor v, at::Tensor b_, at::Tensor w, at::Tensor psi_u,
                                                at::Tensor ls_u, at::Tensor sig_u, at::Tensor inv, at::Tensor x, double c,
                                                double log_mu_min, double log_mu_max) {
-  s = s.contiguous(); cl = cl.contiguous(); Wvb = Wvb.contiguous(); w = w.contiguous(); x = x.contiguous();
+  s = s.contiguous(); cl = cl.contiguous(); W = W.contiguous(); v = v.contiguous(); b_ = b_.contiguous(); w = w.contiguous();
+  x = x.contiguous();
   const int64_t n = s.size(0), G = s.size(1), u = psi_u.size(0), K = cl.size(1);
   const int nt = at::get_num_threads();
   const int64_t tp = u == n ? 0 : 1;          // one group per cell: each group has one writer, one buffer
   auto ll = at::empty({n}, s.options()), gs = at::empty_like(s), gsT = at::empty({G, n}, s.options());
   auto accw = at::zeros({nt, G}, s.options()), accp = at::zeros({tp ? nt : 1, u, G}, s.options()), accm = at::zeros({nt, K, G}, s.options());
-  const float *ps = s.data_ptr<float>(), *pcl = cl.data_ptr<float>(), *pV = Wvb.data_ptr<float>(), *pw = w.data_ptr<float>(),
+  const float *ps = s.data_ptr<float>(), *pcl = cl.data_ptr<float>(), *pw = w.data_ptr<float>(),
               *ppsi = psi_u.data_ptr<float>(), *pls = ls_u.data_ptr<float>(), *psig = sig_u.data_ptr<float>(), *px = x.data_ptr<float>();
   float *pll = ll.data_ptr<float>(), *pgs = gs.data_ptr<float>(), *pgT = gsT.data_ptr<float>(), *paw = accw.data_ptr<float>(),
         *pap = accp.data_ptr<float>(), *pam = accm.data_ptr<float>();
   const int64_t* pinv = inv.data_ptr<int64_t>();
+  std::vector<const float*> rows(K);                 // the rows of [W; v; b]
+  for (int64_t k = 0; k < K - 2; ++k) rows[k] = W.data_ptr<float>() + k * G;
+  rows[K - 2] = v.data_ptr<float>(); rows[K - 1] = b_.data_ptr<float>();
   const float lo = (float)log_mu_min, hi = (float)log_mu_max, cf = (float)c;
   at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
     const int64_t t = at::get_thread_num();
@@ -325,10 +330,11 @@ std::vector<at::Tensor> nbglm_forward_backward(at::Tensor s, at::Tensor cl, at::
     float* __restrict pm = M.data(); float* __restrict pEm = Em.data();
     for (int64_t i = b; i < e; ++i) {
       const float* __restrict cli = pcl + i * K;
+      const float* __restrict v0 = rows[0];
       #pragma omp simd
-      for (int64_t g = 0; g < G; ++g) pm[g] = cli[0] * pV[g];
+      for (int64_t g = 0; g < G; ++g) pm[g] = cli[0] * v0[g];
       for (int64_t k = 1; k < K; ++k) {
-        const float ck = cli[k]; const float* __restrict vk = pV + k * G;
+        const float ck = cli[k]; const float* __restrict vk = rows[k];
         #pragma omp simd
         for (int64_t g = 0; g < G; ++g) pm[g] += ck * vk[g];
       }
@@ -358,41 +364,77 @@ std::vector<at::Tensor> nbglm_forward_backward(at::Tensor s, at::Tensor cl, at::
 // head = (mean W, mean b, log_var W, log_var b, px W, px b, w, W, v, b, U, a). Returns (loss, nll, kl) and adds each
 // parameter's gradient of loss = -sum ll + beta sum KL to its .grad (set where undefined), in the order enc_p, dec_p, head.
 // z = mu + sigma eps with sigma = max(exp(lv / 2), min_scale), and sum KL(N(mu, sigma^2) || N(0, 1)) = sum (mu^2 + sigma^2 - 1) / 2
-// - log sigma, in one loop over the n x d entries (they are few: one pass instead of a dozen small tensor operations)
-static double reparameterize_kl(const at::Tensor& mu, const at::Tensor& lv, const at::Tensor& eps, const double min_scale,
-                                at::Tensor& z, at::Tensor& sigma) {
-  const int64_t m = mu.numel();
-  z = at::empty_like(mu); sigma = at::empty_like(mu);
-  const float *pm = mu.data_ptr<float>(), *pl = lv.data_ptr<float>(), *pe = eps.data_ptr<float>();
+// - log sigma, in one loop over the n x d entries (they are few: one pass instead of a dozen small tensor operations).
+// o = [mu, lv] (n, 2d), the latent heads' outputs side by side.
+static double reparameterize_kl(const at::Tensor& o, const at::Tensor& eps, const double min_scale, at::Tensor& z,
+                                at::Tensor& sigma) {
+  const int64_t n = eps.size(0), d = eps.size(1);
+  z = at::empty_like(eps); sigma = at::empty_like(eps);
+  const float *po = o.data_ptr<float>(), *pe = eps.data_ptr<float>();
   float *pz = z.data_ptr<float>(), *ps = sigma.data_ptr<float>();
   const float lo = (float)min_scale;
   double kl = 0.0;
-  for (int64_t j = 0; j < m; ++j) {
-    const float sr = std::exp(pl[j] * 0.5f), sg = sr >= lo ? sr : lo;
-    ps[j] = sg; pz[j] = pm[j] + sg * pe[j];
-    kl += 0.5 * ((double)pm[j] * pm[j] + (double)sg * sg - 1.0) - std::log((double)sg);
-  }
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t k = 0; k < d; ++k) {
+      const int64_t j = i * d + k;
+      const float mu = po[i * 2 * d + k], sr = std::exp(po[i * 2 * d + d + k] * 0.5f), sg = sr >= lo ? sr : lo;
+      ps[j] = sg; pz[j] = mu + sg * pe[j];
+      kl += 0.5 * ((double)mu * mu + (double)sg * sg - 1.0) - std::log((double)sg);
+    }
   return kl;
 }
 
-// the backward of reparameterize_kl under beta KL: d/dmu = g_z + beta mu; d/dsigma = g_z eps + beta (sigma - 1 / sigma), through
-// the clamp (where exp(lv / 2) >= min_scale) and exp: d/dlv = d/dsigma exp(lv / 2) / 2
-static void reparameterize_kl_backward(const at::Tensor& g_z, const at::Tensor& mu, const at::Tensor& lv, const at::Tensor& eps,
-                                       const at::Tensor& sigma, const double beta, const double min_scale, at::Tensor& g_mu,
-                                       at::Tensor& g_lv) {
-  const int64_t n = mu.size(0), d = mu.size(1), ld = g_z.stride(0);
-  g_mu = at::empty_like(mu); g_lv = at::empty_like(mu);
-  const float *pg = g_z.data_ptr<float>(), *pm = mu.data_ptr<float>(), *pl = lv.data_ptr<float>(), *pe = eps.data_ptr<float>(),
-              *ps = sigma.data_ptr<float>();
-  float *pgm = g_mu.data_ptr<float>(), *pgl = g_lv.data_ptr<float>();
+// the backward of reparameterize_kl under beta KL, as g_o = [g_mu, g_lv] (n, 2d): d/dmu = g_z + beta mu; d/dsigma = g_z eps
+// + beta (sigma - 1 / sigma), through the clamp (where exp(lv / 2) >= min_scale) and exp: d/dlv = d/dsigma exp(lv / 2) / 2.
+// g_z: the first d columns of the decoder's input gradient (row stride ld).
+static at::Tensor reparameterize_kl_backward(const at::Tensor& g_z, const at::Tensor& o, const at::Tensor& eps,
+                                             const at::Tensor& sigma, const double beta, const double min_scale) {
+  const int64_t n = eps.size(0), d = eps.size(1), ld = g_z.stride(0);
+  auto g_o = at::empty_like(o);
+  const float *pg = g_z.data_ptr<float>(), *po = o.data_ptr<float>(), *pe = eps.data_ptr<float>(), *ps = sigma.data_ptr<float>();
+  float* pgo = g_o.data_ptr<float>();
   const float bt = (float)beta, lo = (float)min_scale;
   for (int64_t i = 0; i < n; ++i)
     for (int64_t k = 0; k < d; ++k) {
       const int64_t j = i * d + k;
-      const float gz = pg[i * ld + k], sr = std::exp(pl[j] * 0.5f), sg = ps[j];
-      pgm[j] = gz + bt * pm[j];
-      pgl[j] = sr >= lo ? (gz * pe[j] + bt * (sg - 1.f / sg)) * sr * 0.5f : 0.f;
+      const float gz = pg[i * ld + k], sr = std::exp(po[i * 2 * d + d + k] * 0.5f), sg = ps[j];
+      pgo[i * 2 * d + k] = gz + bt * po[i * 2 * d + k];
+      pgo[i * 2 * d + d + k] = sr >= lo ? (gz * pe[j] + bt * (sg - 1.f / sg)) * sr * 0.5f : 0.f;
     }
+  return g_o;
+}
+
+// psi = a + [c, 1] U per covariate group (u, G), clamped to [-psi_max, psi_max], with the clamp's gradient mask (1 inside),
+// log sigmoid(-psi) and sigmoid(psi): one loop instead of a product and five elementwise operations
+static void group_psi(const at::Tensor& c1u, const at::Tensor& U, const at::Tensor& a, const double psi_max, at::Tensor& psi,
+                      at::Tensor& mask, at::Tensor& ls, at::Tensor& sig) {
+  const auto cu = c1u.contiguous(), Uc = U.contiguous(), ac = a.contiguous();
+  const int64_t u = cu.size(0), K = Uc.size(0), G = Uc.size(1);
+  psi = at::empty({u, G}, ac.options()); mask = at::empty_like(psi); ls = at::empty_like(psi); sig = at::empty_like(psi);
+  const float *pc = cu.data_ptr<float>(), *pU = Uc.data_ptr<float>(), *pa = ac.data_ptr<float>();
+  float *pp = psi.data_ptr<float>(), *pm = mask.data_ptr<float>(), *pl = ls.data_ptr<float>(), *ps = sig.data_ptr<float>();
+  const float pmax = (float)psi_max;
+  at::parallel_for(0, u, 16, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      float* __restrict p = pp + j * G;
+      #pragma omp simd
+      for (int64_t g = 0; g < G; ++g) p[g] = pa[g];
+      for (int64_t k = 0; k < K; ++k) {
+        const float ck = pc[j * (K + 1) + k]; const float* __restrict uk = pU + k * G;
+        if (ck != 0.f) {
+          #pragma omp simd
+          for (int64_t g = 0; g < G; ++g) p[g] += ck * uk[g];
+        }
+      }
+      float* __restrict m = pm + j * G; float* __restrict l = pl + j * G; float* __restrict sg = ps + j * G;
+      #pragma omp simd
+      for (int64_t g = 0; g < G; ++g) {
+        const float raw = p[g], q = raw > pmax ? pmax : (raw < -pmax ? -pmax : raw), aq = q < 0.f ? -q : q;
+        const float e = std::exp(-aq), sp = (q > 0.f ? q : 0.f) + std::log1p(e);       // softplus(psi)
+        m[g] = (raw >= -pmax) & (raw <= pmax); p[g] = q; l[g] = -sp; sg[g] = q >= 0.f ? 1.f / (1.f + e) : e / (1.f + e);
+      }
+    }
+  });
 }
 
 std::vector<at::Tensor> piano_forward_backward(at::Tensor x, at::Tensor codes, at::Tensor cont, at::Tensor lib,
@@ -408,34 +450,31 @@ std::vector<at::Tensor> piano_forward_backward(at::Tensor x, at::Tensor codes, a
   const at::Tensor &c = gi[0], &cl = gi[1], &c1u = gi[2], &inv = gi[3];
   // q(z|x): the encoder on log(1 + x), mean and log variance heads; sigma = max(exp(lv / 2), min_scale); z = mu + sigma eps
   auto enc = mlp_forward_pass(x, enc_p, enc_s, enc_mom, enc_eps, thr, true, max_density, onednn, min_fmas);
-  auto mu = linear_fw(enc.y, head[0], head[1], onednn, min_fmas), lv = linear_fw(enc.y, head[2], head[3], onednn, min_fmas);
-  auto eps = at::randn_like(mu);                                     // (torch's generator, as `reparameterize`)
+  auto Wc = at::cat({head[0], head[2]}), bc = at::cat({head[1], head[3]});         // the mean and log variance heads as one product
+  auto o = linear_fw(enc.y, Wc, bc, onednn, min_fmas);                              // [mu, lv] (n, 2d)
+  auto eps = at::randn({n, d}, x.options());                                        // (torch's generator, as `reparameterize`)
   at::Tensor z, sigma;
-  auto kl = at::scalar_tensor(reparameterize_kl(mu, lv, eps, min_scale, z, sigma), mu.options());   // KL(q || N(0, I)), summed
+  auto kl = at::scalar_tensor(reparameterize_kl(o, eps, min_scale, z, sigma), x.options());   // KL(q || N(0, I)), summed
   // p(x|z,c,l): decoder on [z, c], px, and the NB-GLM head
   auto dec = mlp_forward_pass(at::cat({z, c}, 1), dec_p, dec_s, dec_mom, dec_eps, thr, false, 0.0, onednn, min_fmas);
   auto s = linear_fw(dec.y, Wpx, head[5], onednn, min_fmas);
-  auto Wvb = at::cat({head[7], head[8].unsqueeze(0), head[9].unsqueeze(0)}), Ua = at::cat({head[10], head[11].unsqueeze(0)});
-  auto psi_u = at::mm(c1u, Ua);
-  auto m_psi = psi_u.abs() <= psi_max;
-  psi_u = psi_u.clamp(-psi_max, psi_max);
+  at::Tensor psi_u, m_psi, ls_u, sig_u;
+  group_psi(c1u, head[10], head[11], psi_max, psi_u, m_psi, ls_u, sig_u);
   // the head forward and backward at once: dL/dll = -1 for every cell
-  auto hf = nbglm_forward_backward(s, cl, Wvb, w, psi_u, at::log_sigmoid(psi_u.neg()), at::sigmoid(psi_u), inv, x, -1.0,
-                                   log_mu_min, log_mu_max);
+  auto hf = nbglm_forward_backward(s, cl, head[7], head[8], head[9], w, psi_u, ls_u, sig_u, inv, x, -1.0, log_mu_min, log_mu_max);
   auto nll = hf[0].sum().neg(), loss = nll + beta * kl;
   const at::Tensor &gs = hf[1], &g_Wvb = hf[5];
   auto g_Ua = at::mm(c1u.t(), hf[4] * m_psi);
   auto g_hd = linear_fw(gs, Wpx.t(), {}, onednn, min_fmas);             // px: g W, g^T h, sum g
   auto g_Wpx = linear_fw(hf[2], dec.y.t(), {}, onednn, min_fmas), g_bpx = gs.sum(0);
   auto dg = mlp_backward_pass(g_hd, dec.saved, dec_p, thr, false, false, true, onednn, min_fmas);
-  at::Tensor g_mu, g_lv;                                              // through z = mu + sigma eps and beta KL
-  reparameterize_kl_backward(dg[0], mu, lv, eps, sigma, beta.item<double>(), min_scale, g_mu, g_lv);   // (dg[0]'s first d columns: g_z)
-  auto g_y = at::mm(g_mu, head[0]).addmm_(g_lv, head[2]);
-  auto g_Wm = at::mm(g_mu.t(), enc.y), g_Wlv = at::mm(g_lv.t(), enc.y);
+  auto g_o = reparameterize_kl_backward(dg[0], o, eps, sigma, beta.item<double>(), min_scale);   // through z and beta KL
+  auto g_y = linear_fw(g_o, Wc.t(), {}, onednn, min_fmas);
+  auto g_Wc = at::mm(g_o.t(), enc.y), g_bc = g_o.sum(0);
   auto eg = mlp_backward_pass(g_y, enc.saved, enc_p, thr, true, enc.sparse, false, onednn, min_fmas);
   std::vector<at::Tensor> grads(eg.begin() + 1, eg.end());
   grads.insert(grads.end(), dg.begin() + 1, dg.end());
-  grads.insert(grads.end(), {g_Wm, g_mu.sum(0), g_Wlv, g_lv.sum(0), g_Wpx, g_bpx, hf[3], g_Wvb.narrow(0, 0, ncov), g_Wvb[ncov],
+  grads.insert(grads.end(), {g_Wc.narrow(0, 0, d), g_bc.narrow(0, 0, d), g_Wc.narrow(0, d, d), g_bc.narrow(0, d, d), g_Wpx, g_bpx, hf[3], g_Wvb.narrow(0, 0, ncov), g_Wvb[ncov],
                              g_Wvb[ncov + 1], g_Ua.narrow(0, 0, ncov), g_Ua[ncov]});
   std::vector<at::Tensor> params(enc_p);
   params.insert(params.end(), dec_p.begin(), dec_p.end());
