@@ -116,14 +116,22 @@ static inline int64_t nonzero_positions(const float* __restrict x, const int64_t
 CPP_LINEAR = r"""
 #include <ATen/core/dispatch/Dispatcher.h>
 // x W^T + b as `linear_cpu` computes it: oneDNN (torch's mkldnn::_linear_pointwise, looked up once) for products of at
-// least min_fmas multiply-adds when onednn, else addmm/mm. W may be any view; the op copies a non-contiguous x.
+// least min_fmas multiply-adds when onednn, else addmm/mm. W may be any view; the op copies a non-contiguous x. Where the
+// op cannot be called from C++ (a torch whose op has another signature), one warning and addmm/mm from then on.
 static at::Tensor linear_fw(const at::Tensor& x, const at::Tensor& W, const std::optional<at::Tensor>& b, const bool onednn,
                             const int64_t min_fmas) {
-  if (onednn && x.size(0) * x.size(1) * W.size(0) >= min_fmas) {
-    static auto op = c10::Dispatcher::singleton().findSchemaOrThrow("mkldnn::_linear_pointwise", "").typed<at::Tensor(
-        const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&, c10::string_view,
-        c10::List<std::optional<at::Scalar>>, std::optional<c10::string_view>)>();
-    return op.call(x, W, b, "none", c10::List<std::optional<at::Scalar>>(), c10::string_view(""));
+  static bool failed = false;
+  if (onednn && !failed && x.size(0) * x.size(1) * W.size(0) >= min_fmas) {
+    try {
+      static auto op = c10::Dispatcher::singleton().findSchemaOrThrow("mkldnn::_linear_pointwise", "").typed<at::Tensor(
+          const at::Tensor&, const at::Tensor&, const std::optional<at::Tensor>&, c10::string_view,
+          c10::List<std::optional<at::Scalar>>, std::optional<c10::string_view>)>();
+      return op.call(x, W, b, "none", c10::List<std::optional<at::Scalar>>(), c10::string_view(""));
+    } catch (const c10::Error& e) {
+      failed = true;
+      TORCH_WARN("sc_integrate: torch's oneDNN matrix multiply could not be called from C++ (", e.what_without_backtrace(),
+                 "); the C++ kernels use addmm instead");
+    }
   }
   return b.has_value() && b->defined() ? at::addmm(*b, x, W.t()) : at::mm(x, W.t());
 }
