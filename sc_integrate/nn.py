@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .kernels import cpu_extension, CPP_NONZERO, CPP_LINEAR, ONEDNN_MIN_FMAS, onednn_available, linear_cpu
+from .kernels import cpu_extension, CPP_NONZERO, CPP_LINEAR, ONEDNN_MIN_FMAS, onednn_available
 
 # %% auto #0
 __all__ = ['SPARSE_MAX_DENSITY', 'MLP_CPP_BODY', 'MLP_CPP', 'drop_threshold', 'dropout16', 'Dropout16', 'MLP', 'mlp_kernel',
