@@ -8,7 +8,7 @@ import hashlib, logging, os, platform, shutil, sys, warnings
 import torch
 
 # %% auto #0
-__all__ = ['KERNEL_CFLAGS', 'ONEDNN_MIN_FMAS', 'CPP_NONZERO', 'CPP_LINEAR', 'cpu_extension', 'kernels_expected',
+__all__ = ['KERNEL_CFLAGS', 'ONEDNN_MIN_FMAS', 'CPP_NONZERO', 'CPP_LINEAR', 'CPP_TRANSPOSE', 'cpu_extension', 'kernels_expected',
            'onednn_available', 'linear_cpu', 'LinearCPU']
 
 # %% ../nbs/api/09_kernels.ipynb #79e6908c
@@ -137,3 +137,44 @@ static at::Tensor linear_fw(const at::Tensor& x, const at::Tensor& W, const std:
 }
 """
 
+
+# %% ../nbs/api/09_kernels.ipynb #df190967
+CPP_TRANSPOSE = r"""
+#ifdef __AVX512F__
+// the 16 x 16 block r[0..15] (one row a register) transposed in registers
+static inline void transpose16x16(__m512* r) {
+  __m512 t[16];
+  for (int k = 0; k < 8; ++k) { t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]); t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]); }
+  for (int k = 0; k < 4; ++k) {
+    const int a = 4 * k;
+    r[a] = _mm512_shuffle_ps(t[a], t[a + 2], 0x44); r[a + 1] = _mm512_shuffle_ps(t[a], t[a + 2], 0xEE);
+    r[a + 2] = _mm512_shuffle_ps(t[a + 1], t[a + 3], 0x44); r[a + 3] = _mm512_shuffle_ps(t[a + 1], t[a + 3], 0xEE);
+  }
+  for (int h = 0; h < 2; ++h)
+    for (int k = 0; k < 4; ++k) {
+      t[8 * h + k] = _mm512_shuffle_f32x4(r[8 * h + k], r[8 * h + k + 4], 0x88);
+      t[8 * h + k + 4] = _mm512_shuffle_f32x4(r[8 * h + k], r[8 * h + k + 4], 0xDD);
+    }
+  for (int k = 0; k < 8; ++k) { r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88); r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xDD); }
+}
+#endif
+// dst[j * ldd + q] = src[q * lds + j] for q < r, j < c: r rows of c floats (row stride lds) written as the columns of c rows
+// (row stride ldd); 16 x 16 blocks go through registers, so whole cache lines are written
+static inline void transpose_rows(const float* __restrict src, const int64_t r, const int64_t c, const int64_t lds,
+                                  float* __restrict dst, const int64_t ldd) {
+  int64_t q0 = 0;
+#ifdef __AVX512F__
+  for (; q0 + 16 <= r; q0 += 16) {
+    int64_t j = 0;
+    for (; j + 16 <= c; j += 16) {
+      __m512 t[16];
+      for (int q = 0; q < 16; ++q) t[q] = _mm512_loadu_ps(src + (q0 + q) * lds + j);
+      transpose16x16(t);
+      for (int q = 0; q < 16; ++q) _mm512_storeu_ps(dst + (j + q) * ldd + q0, t[q]);
+    }
+    for (; j < c; ++j) for (int q = 0; q < 16; ++q) dst[j * ldd + q0 + q] = src[(q0 + q) * lds + j];
+  }
+#endif
+  for (int64_t j = 0; j < c; ++j) for (int64_t q = q0; q < r; ++q) dst[j * ldd + q] = src[q * lds + j];
+}
+"""

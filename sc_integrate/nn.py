@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .kernels import cpu_extension, CPP_NONZERO, CPP_LINEAR, ONEDNN_MIN_FMAS, onednn_available
+from .kernels import cpu_extension, CPP_NONZERO, CPP_TRANSPOSE, CPP_LINEAR, ONEDNN_MIN_FMAS, onednn_available
 
 # %% auto #0
 __all__ = ['SPARSE_MAX_DENSITY', 'MLP_CPP_BODY', 'MLP_CPP', 'drop_threshold', 'dropout16', 'Dropout16', 'MLP', 'mlp_kernel',
@@ -100,7 +100,7 @@ class MLP(nn.Sequential):
 SPARSE_MAX_DENSITY = 0.15   # the first layer reads only the non-zeros of an input up to this density (break-even against oneDNN products: ~0.18 forward, ~0.15 weight gradient)
 # BatchNorm -> ReLU -> dropout of one MLP block as one C++ pass each way, over column blocks (each thread owns whole columns,
 # so the batch statistics need no reduction across threads and do not depend on the thread count)
-# the C++ of the fused pass; a kernel set that uses it includes <torch/extension.h>, `CPP_NONZERO` and `CPP_LINEAR` first (`MLP_CPP`)
+# the C++ of the fused pass; a kernel set that uses it includes <torch/extension.h>, `CPP_NONZERO`, `CPP_TRANSPOSE` and `CPP_LINEAR` first (`MLP_CPP`)
 MLP_CPP_BODY = r"""#include <ATen/Parallel.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <cmath>
@@ -210,8 +210,10 @@ static void backward_cols(const int64_t n, const int64_t C, const int64_t c0, co
   }
 }
 
+// transposed: also g_h^T (C, n), each thread's columns transposed while in its cache (the weight gradient's product reads it:
+// a transposed view would be copied by the oneDNN op)
 std::vector<at::Tensor> bn_relu_dropout_backward(at::Tensor gy, at::Tensor xhat, at::Tensor code, at::Tensor gamma,
-                                                 at::Tensor istd, int64_t thr) {
+                                                 at::Tensor istd, int64_t thr, bool transposed) {
   gy = gy.contiguous(); gamma = gamma.contiguous();
   const int64_t n = gy.size(0), C = gy.size(1);
   auto gh = at::empty_like(gy), gg = at::empty({C}, gy.options()), gb = at::empty({C}, gy.options());
@@ -219,9 +221,14 @@ std::vector<at::Tensor> bn_relu_dropout_backward(at::Tensor gy, at::Tensor xhat,
   const float scale = thr >= 65536 ? 0.f : 65536.f / (65536.f - thr);
   const float *pgy = gy.data_ptr<float>(), *px = xhat.data_ptr<float>(), *pg = gamma.data_ptr<float>(), *pi = istd.data_ptr<float>();
   const uint8_t* pc = code.data_ptr<uint8_t>();
+  auto ghT = transposed ? at::empty({C, n}, gy.options()) : at::Tensor();
   float *pgh = gh.data_ptr<float>(), *pgg = gg.data_ptr<float>(), *pgb = gb.data_ptr<float>(), *pgbias = gbias.data_ptr<float>();
-  at::parallel_for(0, C, 64, [&](int64_t b, int64_t e) { backward_cols(n, C, b, e, pgy, px, pc, pg, pi, scale, pgh, pgg, pgb, pgbias); });
-  return {gh, gg, gb, gbias};
+  float* pT = transposed ? ghT.data_ptr<float>() : nullptr;
+  at::parallel_for(0, C, 64, [&](int64_t b, int64_t e) {
+    backward_cols(n, C, b, e, pgy, px, pc, pg, pi, scale, pgh, pgg, pgb, pgbias);
+    if (pT) transpose_rows(pgh + b, n, e - b, C, pT + b * n, n);
+  });
+  return {gh, gg, gb, gbias, ghT};
 }
 // The first layer on an input that is mostly zeros (counts): h = f(x) W^T + b, f = log(1 + x) or the identity, over the
 // non-zeros only. Gene blocks of 16 (one 64-byte line of a row of x): each block's non-zeros are compacted branch-free, its
@@ -273,7 +280,7 @@ std::vector<at::Tensor> first_linear_forward(at::Tensor x, at::Tensor W, at::Ten
       const int64_t k = block_nonzeros(px, n, G, j0, w, log1p, pos.data(), val.data());
       if (jb + 1 < b1) for (int64_t i = 0; i < n; ++i) __builtin_prefetch(px + i * G + j0 + JB);    // the next block's counts
       if (!k) continue;
-      for (int64_t o = 0; o < O; ++o) for (int64_t c = 0; c < w; ++c) t[c * O + o] = pW[o * G + j0 + c];
+      transpose_rows(pW + j0, O, w, G, t, O);                                   // t[c * O + o] = W[o, j0 + c]
       if (jb + 1 < b1) for (int64_t o = 0; o < O; ++o) __builtin_prefetch(pW + o * G + j0 + JB);   // the next tile's W (cold in a training step)
       for (int64_t q = 0; q < k; ++q) {
         const float v = val[q];
@@ -321,7 +328,7 @@ at::Tensor sparse_linear_backward_weight(at::Tensor x, at::Tensor gh, bool log1p
         #pragma omp simd
         for (int64_t o = 0; o < O; ++o) tr[o] += v * gr[o];
       }
-      for (int64_t o = 0; o < O; ++o) for (int64_t c = 0; c < w; ++c) pW[o * G + j0 + c] = t[c * O + o];
+      transpose_rows(t, w, O, O, pW + j0, G);                                   // gW[o, j0 + c] = t[c * O + o]
     }
   });
   return gW;
@@ -363,8 +370,9 @@ static std::vector<at::Tensor> mlp_backward_pass(at::Tensor gy, const std::vecto
   std::vector<at::Tensor> out(1 + 4 * L);
   for (int64_t i = L - 1; i >= 0; --i) {
     const at::Tensor& x = saved[4 * i];
-    auto g = bn_relu_dropout_backward(gy, saved[4 * i + 1], saved[4 * i + 2], params[4 * i + 2], saved[4 * i + 3], thr);
-    out[1 + 4 * i] = i == 0 && sparse ? sparse_linear_backward_weight(x, g[0], log1p) : linear_fw(g[0].t(), x.t(), {}, onednn, min_fmas);
+    const bool sw = i == 0 && sparse;
+    auto g = bn_relu_dropout_backward(gy, saved[4 * i + 1], saved[4 * i + 2], params[4 * i + 2], saved[4 * i + 3], thr, !sw);
+    out[1 + 4 * i] = sw ? sparse_linear_backward_weight(x, g[0], log1p) : linear_fw(g[4], x.t(), {}, onednn, min_fmas);   // g^T x
     out[2 + 4 * i] = g[3]; out[3 + 4 * i] = g[1]; out[4 + 4 * i] = g[2];
     gy = i > 0 || need_input ? linear_fw(g[0], params[4 * i].t(), {}, onednn, min_fmas) : at::Tensor();   // no input gradient unless needed
   }
@@ -384,7 +392,7 @@ std::vector<at::Tensor> mlp_backward(at::Tensor gy, std::vector<at::Tensor> save
   return mlp_backward_pass(gy, saved, params, thr, log1p, sparse, need_input, onednn, min_fmas);
 }
 """
-MLP_CPP = "#include <torch/extension.h>\n" + CPP_NONZERO + CPP_LINEAR + MLP_CPP_BODY
+MLP_CPP = "#include <torch/extension.h>\n" + CPP_NONZERO + CPP_TRANSPOSE + CPP_LINEAR + MLP_CPP_BODY
 
 def mlp_kernel():
     "The compiled `MLP_CPP` (built on first use), or None where it cannot be built."

@@ -214,7 +214,10 @@ class Trainer:
         # a module's own backward (`forward_backward`: writes the gradients, returns the components, or None to decline)
         fb = None if compiled else getattr(module, "forward_backward", None)
         def step(batch):
-            opt.zero_grad(set_to_none=True)
+            if compiled: opt.zero_grad(set_to_none=True)
+            else:                   # what zero_grad(set_to_none=True) does, without its profiler bookkeeping (~55 µs a step)
+                for g in opt.param_groups:
+                    for p in g["params"]: p.grad = None
             comps = fb(batch, weights, loss_key) if fb is not None else None
             if comps is None:
                 out = module.loss(batch, weights)

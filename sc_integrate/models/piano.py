@@ -15,7 +15,7 @@ from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates, fusab
 from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean, digamma_positive
 from ..priors import make_prior, StandardNormalPrior
 from ..train import LossOutput, LinearWarmup
-from ..kernels import cpu_extension, CPP_NONZERO, CPP_LINEAR, ONEDNN_MIN_FMAS, onednn_available, LinearCPU
+from ..kernels import cpu_extension, CPP_NONZERO, CPP_TRANSPOSE, CPP_LINEAR, ONEDNN_MIN_FMAS, onednn_available, LinearCPU
 from .base import BaseModel
 
 # %% auto #0
@@ -95,7 +95,7 @@ NBGLM_CPP = r"""#include <torch/extension.h>
 #include <cmath>
 #include <algorithm>
 #include <vector>
-""" + CPP_NONZERO + r"""
+""" + CPP_NONZERO + CPP_TRANSPOSE + r"""
 // GCC vectorises these loops (with calls into glibc's vector exp/log) given -O3 -march=native -ffast-math. Two things undo
 // that and cost 5-20x: std::max/std::min inside the loops (hence the ternaries), and pointers reached through a lambda's
 // captures (hence the row functions with restrict pointers). exp arguments are kept above -80: underflowing lanes take
@@ -328,6 +328,7 @@ std::vector<at::Tensor> nbglm_forward_backward(at::Tensor s, at::Tensor cl, at::
     std::vector<uint8_t> keep(G);
     std::vector<int32_t> idx(G + 16);
     float* __restrict pm = M.data(); float* __restrict pEm = Em.data();
+    int64_t i0 = b;                                    // the first row not yet in g_s^T
     for (int64_t i = b; i < e; ++i) {
       const float* __restrict cli = pcl + i * K;
       const float* __restrict v0 = rows[0];
@@ -354,7 +355,8 @@ std::vector<at::Tensor> nbglm_forward_backward(at::Tensor s, at::Tensor cl, at::
         #pragma omp simd
         for (int64_t g = 0; g < G; ++g) ak[g] += ck * em[g];
       }
-      for (int64_t g = 0; g < G; ++g) pgT[g * n + i] = gsi[g];
+      // g_s^T 16 rows at a time, while they are in cache (one float written per row of g_s^T scatters to G lines: half the sweep)
+      if (i + 1 - i0 == 16 || i + 1 == e) { transpose_rows(pgs + i0 * G, i + 1 - i0, G, G, pgT + i0, n); i0 = i + 1; }
     }
   });
   return {ll, gs, gsT, accw.sum(0), accp.sum(0), accm.sum(0)};
