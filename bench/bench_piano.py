@@ -4,14 +4,14 @@ Usage:  python bench/bench_piano.py [--epochs 10] [--rounds 1] [--cells N] [--de
 
 Data: the embedded Baron human pancreas (2,142 cells x 2,000 HVGs, 4 donors); `--cells N` tiles it to N cells.
 Architecture for every method: 3 hidden layers x 256, 32 latent, batch 128, donor as the batch covariate.
-With --compile on CPU, "sc_integrate PIANO" trains with `compile=True` (an eager step with C++ kernels: the NB-GLM head and
-the fused encoder and decoder MLPs) and the plain eager step is timed beside it in every round ("sc_integrate PIANO, eager").
+"sc_integrate PIANO" is the default eager step (PyTorch only: the fused NB-GLM head `NBGLMLogLik`). With --compile,
+it trains with `compile=True` (`torch.compile` of the forward-backward pass; the default on CUDA) and, on CPU, the eager
+step is timed beside it in every round ("sc_integrate PIANO, eager").
 Printed: cells/second of each method (training epochs only, the first epoch of every method excluded as warm-up;
 scvi-tools' epochs are timed by a Lightning callback), the ratio to scvi-tools (with --rounds R, the whole comparison
 is repeated R times with fresh models and every round's ratio and their median are printed: this machine's speed
 drifts by 10-30% over minutes, so single rounds can differ), the matrix-multiply bound of PIANO's layer shapes on this
-machine (measured in every round, right after the models; each product the faster of torch's MKL and oneDNN routes,
-and, for comparison, MKL's alone), and the peak memory of each of our memory modes (each measured
+machine (measured in every round, right after the models, with torch's matrix multiply), and the peak memory of each of our memory modes (each measured
 in a fresh subprocess).
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ def bench_ours(a, epochs, device, compile, memory_mode="auto"):
     m = PIANO(a, **ARCH)
     h = m.train(max_epochs=epochs + 1, batch_size=BATCH, device=device, compile=compile, progress=False, memory_mode=memory_mode)
     t = float(h["time_s"].iloc[1:].sum())        # epoch 1 is warm-up (and compilation when compile=True)
-    data_mb = m.trainer.dataset.nbytes["X"] / 2**20   # what training stored for X (with eager training's index of the non-zeros)
+    data_mb = m.trainer.dataset.nbytes["X"] / 2**20   # what training stored for X
     return dict(seconds=t, cells_per_s=a.n_obs * epochs / t, first_epoch_s=float(h["time_s"].iloc[0]), data_mb=data_mb)
 
 
@@ -62,17 +62,13 @@ def bench_scvi(a, epochs, device):
     return dict(seconds=t, cells_per_s=a.n_obs * epochs / t)
 
 
-def matmul_bound(n_genes, n_cov, device, reps=50, backend="best"):
+def matmul_bound(n_genes, n_cov, device, reps=50):
     """Cells/s if a training step cost only its matrix multiplies (forward + the backward ones) at batch 128, each timed alone
-    (best of `reps`). On CPU, backend "mkl" times torch's mm (MKL); "best" takes the faster of MKL and oneDNN for every
-    product (`kernels.linear_cpu`'s two routes: on AMD processors oneDNN is about 2x faster for the large ones)."""
-    from sc_integrate.kernels import onednn_available
+    with torch's matrix multiply (best of `reps`)."""
     dev = torch.device(device)
     h, d = ARCH["n_hidden"], ARCH["n_latent"]
     enc = [(n_genes, h)] + [(h, h)] * (ARCH["n_layers"] - 1) + [(h, d), (h, d)]
     dec = [(d + n_cov, h)] + [(h, h)] * (ARCH["n_layers"] - 1) + [(h, n_genes)]
-    dnn = backend == "best" and dev.type == "cpu" and onednn_available()
-    lp = lambda a, b: torch.ops.mkldnn._linear_pointwise(a, b, None, "none", [], "")     # a b^T
     def best(op):
         for _ in range(5): op()
         if dev.type == "cuda": torch.cuda.synchronize()
@@ -85,11 +81,9 @@ def matmul_bound(n_genes, n_cov, device, reps=50, backend="best"):
     total = 0.0
     for i, (fi, fo) in enumerate(enc + dec):
         x, w, g = torch.randn(BATCH, fi, device=dev), torch.randn(fi, fo, device=dev), torch.randn(BATCH, fo, device=dev)
-        ops = [[lambda: x @ w], [lambda: x.T @ g]]
-        if dnn: ops[0].append(lambda: lp(x, w.T)); ops[1].append(lambda: lp(x.T, g.T))
-        if i != 0:                                          # no input gradient for the first encoder layer
-            ops.append([lambda: g @ w.T] + ([lambda: lp(g, w)] if dnn else []))
-        total += sum(min(best(op) for op in alts) for alts in ops)
+        ops = [lambda: x @ w, lambda: x.T @ g]
+        if i != 0: ops.append(lambda: g @ w.T)           # no input gradient for the first encoder layer
+        total += sum(best(op) for op in ops)
     return BATCH / total
 
 
@@ -109,8 +103,8 @@ def main():
     p.add_argument("--rounds", type=int, default=1, help="repeat the side-by-side comparison with fresh models")
     p.add_argument("--cells", type=int, default=None)
     p.add_argument("--device", default="auto")
-    p.add_argument("--compile", action="store_true", help="train(compile=True): torch.compile on CUDA (the default there); on CPU "
-                   "PIANO's C++ kernels (NB-GLM head, fused MLPs) in an eager step, timed beside the plain eager step")
+    p.add_argument("--compile", action="store_true", help="train(compile=True): torch.compile of the forward-backward pass "
+                   "(the default on CUDA); on CPU the eager step is timed beside it")
     p.add_argument("--skip-peers", action="store_true")
     p.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -143,7 +137,6 @@ def main():
                 res["piano-integration"] = dict(seconds=r["seconds"], cells_per_s=a.n_obs * args.epochs / r["seconds"])
                 if r.get("notes") and rnd == 0: print(f"piano-integration notes: {r['notes']}")
         res["matrix-multiply bound"] = dict(seconds=float("nan"), cells_per_s=matmul_bound(a.n_vars, a.obs["donor"].nunique(), device))
-        res["bound, MKL products only"] = dict(seconds=float("nan"), cells_per_s=matmul_bound(a.n_vars, a.obs["donor"].nunique(), device, backend="mkl"))
         title = f" (round {rnd + 1} of {args.rounds})" if args.rounds > 1 else ""
         print(f"\n{'method' + title:26s} {'cells/s':>10s} {'seconds':>9s} {'x scvi-tools':>13s}")
         ref = res.get("scvi-tools SCVI", {}).get("cells_per_s")
@@ -157,11 +150,8 @@ def main():
     bounds = [r["matrix-multiply bound"]["cells_per_s"] for r in rounds]
     ratios = [b / r["sc_integrate PIANO"]["cells_per_s"] for b, r in zip(bounds, rounds)]
     print(f"\nmatrix-multiply bound / sc_integrate PIANO, round by round: {', '.join(f'{x:.2f}x' for x in ratios)}; median {np.median(ratios):.2f}x")
-    mkl = [r["bound, MKL products only"]["cells_per_s"] for r in rounds]
-    print(f"matrix-multiply bound of PIANO's layer shapes (forward and backward matrix multiplies at batch {BATCH}, each the faster "
-          f"of MKL and oneDNN): {np.min(bounds):.0f}-{np.max(bounds):.0f} cells/s over the rounds; the ratio above is bound / PIANO "
-          f"(target: at most 2). With MKL's products only (torch's mm): {np.min(mkl):.0f}-{np.max(mkl):.0f} cells/s, "
-          f"bound / PIANO median {np.median([b / r['sc_integrate PIANO']['cells_per_s'] for b, r in zip(mkl, rounds)]):.2f}x")
+    print(f"matrix-multiply bound of PIANO's layer shapes (forward and backward matrix multiplies at batch {BATCH}, torch's mm): "
+          f"{np.min(bounds):.0f}-{np.max(bounds):.0f} cells/s over the rounds; the ratio above is bound / PIANO")
     print(f"\npeak memory by memory mode (fresh subprocess each, {max(1, args.epochs // 2)} epochs; RSS rise = peak during training minus RSS before it):")
     print(f"{'mode':8s} {'X storage MB':>13s} {'peak RSS MB':>12s} {'RSS rise MB':>12s} {'peak GPU MB':>12s} {'cells/s':>9s}")
     for mode in ("dense", "sparse", "host"):

@@ -4,32 +4,25 @@
 
 # %% ../nbs/api/00_core.ipynb #ec2c2d07
 from __future__ import annotations
-import os, random
+import contextlib, os, random
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'Keys', 'get_device', 'seed_everything', 'in_test', 'ci_size', 'data_dir', 'cache_dir']
+__all__ = ['DATA_ENV', 'Keys', 'get_device', 'seed_everything', 'seeded', 'in_test', 'ci_size', 'data_dir', 'cache_dir']
 
 # %% ../nbs/api/00_core.ipynb #278e75a1
 class Keys:
-    "Names of the AnnData fields that sc_integrate reads and writes."
+    "Names of the AnnData fields that sc_integrate reads and writes (each model's obsm/uns keys live on its class)."
     SETUP = "_sc_integrate"          # adata.uns entry written by `setup_anndata` (the registration arguments)
-    X_PIANO = "X_piano"              # obsm: PIANO latent
-    X_SYSVI = "X_sysvi"              # obsm: sysVI latent
-    X_PCA = "X_pca"                  # obsm: unintegrated PCA baseline
-    PIANO = "piano"                  # uns: PIANO parameters and history
-    SYSVI = "sysvi"                  # uns: sysVI parameters and history
     # minibatch field names shared by datasets and modules
     X = "X"                          # counts (or other expression) of the registered genes
     CAT = "cat"                      # integer codes of categorical covariates (n_cells x n_keys), -1 = unseen
     CONT = "cont"                    # standardised continuous covariates (n_cells x n_keys)
     LIBRARY = "library"              # total counts per cell over the registered genes
     LABELS = "labels"                # integer codes of the labels key
-    REF = "ref"                      # external reference embedding per cell (SAILERX)
-    X2 = "X2"                        # second, paired modality (scMODAL)
-    X_NNZ = "X_nnz"                  # flat positions (row * n_genes + gene) of the stored non-zero values of an X minibatch
+
 
 # %% ../nbs/api/00_core.ipynb #332bd2cf
 def get_device(device:str|torch.device|None="auto", # "auto" picks CUDA when available, else CPU
@@ -50,6 +43,17 @@ def seed_everything(seed:int|None, # the seed; `None` leaves every generator as 
     if torch.cuda.is_available(): torch.cuda.manual_seed_all(seed)
     g = torch.Generator(); g.manual_seed(seed)
     return g
+@contextlib.contextmanager
+def seeded(seed:int|None, # the seed; `None` draws from the current global state (still restored afterwards)
+          ):
+    "Run a block on torch's global generators seeded with `seed`, then restore the caller's state: the user's RNGs are never reseeded."
+    devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        if seed is not None:
+            torch.manual_seed(seed)
+            if devices: torch.cuda.manual_seed_all(seed)
+        yield
+
 
 # %% ../nbs/api/00_core.ipynb #420f2424
 def in_test() -> bool:

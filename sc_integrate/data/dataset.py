@@ -129,7 +129,7 @@ def _matrix_field(X, mode, device, out_dtype=torch.float32, nnz=False):
 class AnnDataset:
     "Named per-cell fields gathered together: `ds[idx]` returns a dict of minibatch tensors."
     def __init__(self, fields:dict, # name -> DenseField / CSRField, all with the same number of cells
-                 nnz:bool=False, # also return `Keys.X_NNZ`, the flat positions of the non-zeros of the `Keys.X` minibatch
+                 nnz:bool=False, # also return `"X_nnz"`, the flat positions of the non-zeros of the `Keys.X` minibatch
                 ):
         ns = {k: len(f) for k, f in fields.items()}
         if len(set(ns.values())) > 1: raise ValueError(f"fields have different numbers of cells: {ns}.")
@@ -138,7 +138,7 @@ class AnnDataset:
     def __getitem__(self, idx:torch.Tensor) -> dict:
         out = {}
         for k, f in self.fields.items():
-            if k == Keys.X and self.nnz: out[k], out[Keys.X_NNZ] = f.gather_nnz(idx)
+            if k == Keys.X and self.nnz: out[k], out["X_nnz"] = f.gather_nnz(idx)
             else: out[k] = f.gather(idx)
         return out
     @property
@@ -151,7 +151,7 @@ class AnnDataset:
                      device:str|torch.device="auto", # device of the minibatches
                      unseen:str="error", # categories unseen in `registry`: "error" or "marginal"
                      max_dense_bytes:int=2**30, # "auto" uses dense storage below this size, CSR above
-                     nnz:bool=False, # minibatches also carry `Keys.X_NNZ` (dense storage then keeps a CSR index of the non-zeros)
+                     nnz:bool=False, # minibatches also carry `"X_nnz"` (dense storage then keeps a CSR index of the non-zeros)
                     ) -> AnnDataset:
         "Build the standard fields (X, library, cat, cont, labels) of a registered AnnData."
         device = get_device(device)
@@ -199,15 +199,15 @@ class ConcatDataset:
             start += c
         out = {}
         for k in chunks[0]:
-            if k == Keys.X_NNZ: continue
+            if k == "X_nnz": continue
             cat = torch.cat([c[k] for c in chunks])
             res = torch.empty_like(cat); res[order.to(cat.device)] = cat; out[k] = res
-        if Keys.X_NNZ in chunks[0]:   # positions within each part's chunk -> positions in the reordered minibatch
+        if "X_nnz" in chunks[0]:   # positions within each part's chunk -> positions in the reordered minibatch
             G, pieces, start = out[Keys.X].shape[1], [], 0
             for c in chunks:
-                f = c[Keys.X_NNZ]; o = order[start:start + len(c[Keys.X])].to(f.device); start += len(c[Keys.X])
+                f = c["X_nnz"]; o = order[start:start + len(c[Keys.X])].to(f.device); start += len(c[Keys.X])
                 pieces.append(o[torch.div(f, G, rounding_mode="floor")] * G + f % G)
-            out[Keys.X_NNZ] = torch.cat(pieces)
+            out["X_nnz"] = torch.cat(pieces)
         return out
 
 # %% ../../nbs/api/02_data.dataset.ipynb #2dea9a53

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/api/30_models.base.ipynb #78f40cab
 from __future__ import annotations
-import copy, json, math, shutil, time
+import copy, json, math, pickle, shutil, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -12,18 +12,104 @@ import scipy.sparse as sp
 import torch
 from anndata import AnnData
 import sc_integrate
-from ..core import Keys, get_device, seed_everything
+from ..core import Keys, get_device, seeded
 from ..data.registry import Registry, SetupArgs, setup_anndata, get_setup, get_matrix, validate_matrix
 from ..data.dataset import AnnDataset, ConcatDataset, BalancedBatchSampler
+from ..data.loaders import sequential_batches
 from ..train import Trainer
 
+
 # %% auto #0
-__all__ = ['BaseModel', 'ds_field', 'assert_unchanged', 'check_model_contract']
+__all__ = ['LatentMixin', 'ExpressionMixin', 'VarmMixin', 'BaseModel', 'ds_field', 'assert_unchanged', 'check_model_contract']
 
 # %% ../../nbs/api/30_models.base.ipynb #861d0d5c
 def _as_list(adata): return list(adata) if isinstance(adata, (list, tuple)) else [adata]
 
-class BaseModel:
+class LatentMixin:
+    "`get_latent_representation` for models whose module has `latent(batch, give_mean, n_samples)` (every `BaseModule`)."
+    def get_latent_representation(self, adata:AnnData|None=None, # cells to embed (None = the training data)
+                                  *,
+                                  give_mean:bool=True, # posterior mean; else averaged posterior samples
+                                  n_samples:int=1, # samples averaged when give_mean=False
+                                  batch_size:int=1024, # cells per inference batch
+                                  unseen:str="error", # categories unseen in training: "error" or "marginal"
+                                  key_added:str|None=None, # write `adata.obsm[key_added]` (e.g. the model's `obsm_key`)
+                                 ) -> np.ndarray:
+        "Latent representation of each cell; writes `adata.obsm[key_added]` only when `key_added` is given."
+        z = self._map(lambda b: self.module.latent(b, give_mean, n_samples), adata, batch_size, unseen)
+        if key_added is not None: self._write_obsm(adata, key_added, z)
+        return z
+
+    def _write_obsm(self, adata, key, value):
+        targets = self.adatas if adata is None else [adata]
+        start = 0
+        for a in targets:
+            a.obsm[key] = value[start:start + a.n_obs]; start += a.n_obs
+            if self.uns_key: a.uns[self.uns_key] = self.params()
+
+class ExpressionMixin:
+    "Decoded expression under imposed (counterfactual) covariates, for models whose module has `expression(generative_outputs)`."
+    def _imposer(self, covariates:dict|None, continuous:dict|None):
+        "Validate counterfactual covariates; return `fn(batch) -> batch` that imposes them on every cell."
+        reg, cov, cont = self.registry, dict(covariates or {}), dict(continuous or {})
+        keys, ckeys = reg.setup.cat_keys, reg.setup.continuous_covariate_keys
+        for k, v in cov.items():
+            if k not in keys: raise KeyError(f"covariates key {k!r} is not a registered categorical covariate {keys}.")
+            if v != "marginal" and str(v) not in reg.categories[k]:
+                raise ValueError(f"category {v!r} of {k!r} was not seen in training (known: {reg.categories[k]}); use 'marginal' or a known one.")
+        for k in cont:
+            if k not in ckeys: raise KeyError(f"continuous key {k!r} is not a registered continuous covariate {ckeys}.")
+        def fn(b):
+            codes, conts = b[Keys.CAT].clone(), b[Keys.CONT].clone()
+            for k, v in cov.items(): codes[:, keys.index(k)] = -1 if v == "marginal" else reg.categories[k].index(str(v))
+            for k, v in cont.items():
+                m, s = reg.cont_stats[k]; conts[:, ckeys.index(k)] = (float(v) - m) / s
+            return {**b, Keys.CAT: codes, Keys.CONT: conts}
+        return fn
+
+    def _gene_index(self, gene_list):
+        if gene_list is None: return None
+        names = self.registry.var_names
+        missing = [g for g in gene_list if g not in set(names)]
+        if missing: raise KeyError(f"genes {missing[:5]} are not among the model's genes.")
+        pos = {g: i for i, g in enumerate(names)}
+        return [pos[g] for g in gene_list]
+
+    @torch.no_grad()
+    def _decoded(self, adata, covariates, continuous, give_mean, n_samples, gene_list, batch_size, unseen, key_added,
+                 impose_extra=None, transform=None):
+        "The shared body of `get_normalized_expression`: encode each cell, decode under imposed covariates, average samples."
+        impose, gidx = self._imposer(covariates, continuous), self._gene_index(gene_list)
+        if key_added is not None and gidx is not None: raise ValueError("key_added needs all genes (a layer has every gene); drop gene_list.")
+        m = self.module
+        def fn(b):
+            inf = m.inference(b)
+            q = impose(b)
+            if impose_extra is not None: q = impose_extra(q)
+            zs = [inf[m.latent_key]] if give_mean else [inf[m.latent_key] + inf[m.scale_key] * torch.randn_like(inf[m.scale_key]) for _ in range(n_samples)]
+            out = torch.stack([m.expression(m.generative({**inf, "z": z}, q)) for z in zs]).mean(0)
+            if transform is not None: out = transform(out)
+            return out if gidx is None else out[:, gidx]
+        res = self._map(fn, adata, batch_size, unseen)
+        if key_added is not None:
+            targets = self.adatas if adata is None else [adata]; s = 0
+            for a in targets: a.layers[key_added] = res[s:s + a.n_obs]; s += a.n_obs
+        return res
+
+class VarmMixin:
+    "Write per-gene arrays (gene embeddings, loadings) to `adata.varm`."
+    def _write_varm(self, key:str, # `adata.varm` key
+                    value:np.ndarray, # (n_registered_genes, k)
+                    adata:AnnData|None=None, # target (None = the training data)
+                   ):
+        value = np.asarray(value)
+        if value.shape[0] != self.registry.n_vars:
+            raise ValueError(f"varm value has {value.shape[0]} rows but the model has {self.registry.n_vars} genes.")
+        for a in (self.adatas if adata is None else [adata]):
+            self.registry.check_genes(a)
+            a.varm[key] = value
+
+class BaseModel(LatentMixin):
     "Base class of user-facing models: registration, training, latent getters, save/load."
     module_cls = None          # the pure-torch module class
     data_type = "counts"       # what `setup_anndata` validates
@@ -56,8 +142,7 @@ class BaseModel:
                                  f"{self.data_type!r}: run `{type(self).__name__}.setup_anndata(adata, ...)`.")
         self.registry = Registry.from_adatas(self.adatas)
         self.module_kwargs, self.seed = dict(module_kwargs), seed
-        seed_everything(seed)
-        self.module = self._build_module(**module_kwargs)
+        with seeded(seed): self.module = self._build_module(**module_kwargs)   # the user's generators are left alone
         self.history, self.is_trained, self.train_kwargs, self.trainer = None, False, {}, None
 
     def _build_module(self, **kw): return self.module_cls(**self._module_shape(), **kw)
@@ -65,6 +150,9 @@ class BaseModel:
         r = self.registry
         return dict(n_input=r.n_vars, n_cats=r.n_cats, n_cont=r.n_cont)
     def _schedules(self, **train_kwargs) -> dict: return {}
+    def _plan(self):
+        "The training plan (None = the engine's VAE plan); a model with a discriminator returns an `AdversarialPlan`."
+        return None
 
     def __repr__(self):
         s = self.registry.setup
@@ -73,12 +161,12 @@ class BaseModel:
                 f"{'trained ' + str(len(self.history)) + ' epochs' if self.is_trained else 'not trained'}.")
 
     # ---- data ----------------------------------------------------------------------------
-    def _dataset(self, adatas, memory_mode="auto", device="auto", unseen="error", validate=False, nnz=False):
+    def _dataset(self, adatas, memory_mode="auto", device="auto", unseen="error", validate=False):
         parts = []
         for a in adatas:
             if validate:
                 validate_matrix(get_matrix(a, self.registry.setup.layer), self.data_type, check_empty_cells=self.data_type == "counts")
-            parts.append(AnnDataset.from_anndata(a, self.registry, memory_mode, device, unseen, nnz=nnz))
+            parts.append(AnnDataset.from_anndata(a, self.registry, memory_mode, device, unseen))
         return parts[0] if len(parts) == 1 else ConcatDataset(parts)
 
     def _random_cells(self, K:int) -> dict|None:
@@ -99,7 +187,12 @@ class BaseModel:
               weight_decay:float|None=None, # AdamW weight decay
               memory_mode:str="auto", # "auto", "dense", "sparse" (CSR on device) or "host"
               device:str="auto", # "auto", "cpu" or "cuda"
-              compile:bool|None=None, # torch.compile the training step (None = on CUDA only); a module with `compile_kernels` may build its own kernels instead (PIANO on CPU)
+              compile:bool|None=None, # torch.compile the forward-backward pass (None = on CUDA only)
+              precision:str="32", # "32", or "bf16" autocast of the forward passes
+              max_steps:int|None=None, # stop after this many minibatch steps (whichever of max_epochs/max_steps comes first)
+              accumulate_grad_batches:int=1, # minibatches per optimiser step
+              lr_scheduler=None, # callable `optimizer -> torch LRScheduler` (e.g. `lambda o: ExponentialLR(o, 0.995)`), stepped per epoch
+              keep_checkpoints:int|None=None, # keep only the newest N epoch checkpoints
               balance_by:str|None=None, # obs key (batch or labels key) whose groups are sampled equally
               validation_fraction:float=0.0, # held-out cells for a validation loss / early stopping
               early_stopping_patience:int|None=None, # stop after this many epochs without validation improvement
@@ -116,13 +209,7 @@ class BaseModel:
         d = self.train_defaults
         kw = dict(max_epochs=max_epochs or d["max_epochs"], batch_size=batch_size or d["batch_size"],
                   lr=d["lr"] if lr is None else lr, weight_decay=d["weight_decay"] if weight_decay is None else weight_decay)
-        # modules whose eager loss reads the non-zero positions (`uses_nnz`) get them with every minibatch; a compiled step
-        # takes the dense form instead (a varying-length index would recompile it)
-        compiling = get_device(device).type == "cuda" if compile is None else compile
-        # a module may answer compile=True with its own compiled kernels in an eager step (`compile_kernels(device, enable)`
-        # -> True; PIANO's C++ head on CPU), else the step is `torch.compile`d
-        kernels = bool(hasattr(self.module, "compile_kernels") and self.module.compile_kernels(get_device(device), enable=bool(compiling)))
-        ds = self._dataset(self.adatas, memory_mode, device, nnz=getattr(self.module, "uses_nnz", False) and not compiling)
+        ds = self._dataset(self.adatas, memory_mode, device)
         sampler = None
         seed = self.seed if seed is None else seed
         if balance_by is not None:
@@ -134,19 +221,28 @@ class BaseModel:
             dev = get_device(device)
             sampler = BalancedBatchSampler(groups.to(dev), kw["batch_size"], device=dev,
                                            generator=torch.Generator(device=dev).manual_seed(seed or 0))
-        self.trainer = Trainer(self.module, ds, **kw, schedules=self._schedules(**schedule_kwargs), compile=False if kernels else compile,
+        self.trainer = Trainer(self.module, ds, **kw, schedules=self._schedules(**schedule_kwargs), plan=self._plan(),
+                               compile=compile, precision=precision, max_steps=max_steps,
+                               accumulate_grad_batches=accumulate_grad_batches, lr_scheduler=lr_scheduler,
                                grad_clip=grad_clip, seed=seed, validation_fraction=validation_fraction,
                                early_stopping_patience=early_stopping_patience, checkpoint_dir=checkpoint_dir,
-                               checkpoint_every=checkpoint_every, sampler=sampler, callbacks=callbacks,
-                               progress=progress, device=device)
+                               checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, sampler=sampler,
+                               callbacks=callbacks, progress=progress, device=device)
         self.history = self.trainer.fit(resume_from=resume_from)
-        self.train_kwargs = dict(kw, memory_mode=memory_mode, compile=kernels or self.trainer.compile, seed=seed, **schedule_kwargs)
+        # what actually ran: torch.compile or not, the precision, the steps taken
+        self.train_kwargs = dict(kw, memory_mode=ds.memory_mode if hasattr(ds, "memory_mode") else memory_mode,
+                                 compile=self.trainer.compile, precision=precision, max_steps=max_steps,
+                                 accumulate_grad_batches=accumulate_grad_batches, lr_scheduler=lr_scheduler is not None,
+                                 steps=self.trainer.global_step, seed=seed, **schedule_kwargs)
         self.is_trained = True
         return self.history
 
     def load_checkpoint(self, path:str|Path):
         "Load the module weights of a training checkpoint (e.g. to inspect the latent at an earlier epoch)."
-        sd = torch.load(path, map_location="cpu", weights_only=False)
+        try: sd = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise ValueError(f"{path} is not a checkpoint written by sc_integrate (it holds objects other than tensors and plain "
+                             "data, which are not loaded for safety).") from e
         self.module.load_state_dict(sd["module"]); self.module.eval()
         self.history = pd.DataFrame(sd["history"]); self.is_trained = True
 
@@ -155,46 +251,20 @@ class BaseModel:
         if not self.is_trained: raise RuntimeError(f"{type(self).__name__} is not trained: run `model.train()` first.")
 
     def _query(self, adata, unseen):
-        "Dataset of `adata` (or the training data) with the training encodings."
+        "Dataset of `adata` (or the training data) with the training encodings; rows stay sparse on the host and are densified per minibatch."
         adatas = self.adatas if adata is None else [adata]
         if adata is not None:
             s = self.registry.setup
             validate_matrix(get_matrix(adata, s.layer), self.data_type, check_empty_cells=False)
         dev = next(self.module.parameters()).device
-        return self._dataset(adatas, "host" if dev.type == "cuda" else "dense", dev, unseen), adatas
+        return self._dataset(adatas, "host", dev, unseen), adatas
 
     @torch.no_grad()
     def _map(self, fn, adata=None, batch_size=1024, unseen="error"):
         "Apply `fn(batch) -> tensor` to all cells in order; returns a numpy array."
         self._check_trained(); self.module.eval()
         ds, _ = self._query(adata, unseen)
-        dev = next(self.module.parameters()).device
-        out = [fn(ds[torch.arange(i, min(i + batch_size, len(ds)), device=dev)]).cpu() for i in range(0, len(ds), batch_size)]
-        return torch.cat(out).numpy()
-
-    def get_latent_representation(self, adata:AnnData|None=None, # cells to embed (None = the training data)
-                                  *,
-                                  give_mean:bool=True, # posterior mean; else averaged posterior samples
-                                  n_samples:int=1, # samples averaged when give_mean=False
-                                  batch_size:int=1024, # cells per inference batch
-                                  unseen:str="error", # categories unseen in training: "error" or "marginal"
-                                  key_added:str|None=None, # write `adata.obsm[key_added]` (e.g. the model's `obsm_key`)
-                                 ) -> np.ndarray:
-        "Latent representation of each cell; writes `adata.obsm[key_added]` only when `key_added` is given."
-        def fn(b):
-            mu, sigma = self.module.inference(b)
-            if give_mean: return mu
-            return (mu + sigma * torch.randn((n_samples,) + mu.shape, device=mu.device)).mean(0)
-        z = self._map(fn, adata, batch_size, unseen)
-        if key_added is not None: self._write_obsm(adata, key_added, z)
-        return z
-
-    def _write_obsm(self, adata, key, value):
-        targets = self.adatas if adata is None else [adata]
-        start = 0
-        for a in targets:
-            a.obsm[key] = value[start:start + a.n_obs]; start += a.n_obs
-            if self.uns_key: a.uns[self.uns_key] = self.params()
+        return torch.cat([fn(b).cpu() for b in sequential_batches(ds, batch_size)]).numpy()
 
     def params(self) -> dict:
         "Architecture, training settings and final losses, as written to `adata.uns[uns_key]`."
@@ -242,7 +312,7 @@ class BaseModel:
         self = cls.__new__(cls)
         self.adatas, self.registry, self.module_kwargs, self.seed = adatas, reg, meta["module_kwargs"], meta["seed"]
         self.module = self._build_module(**self.module_kwargs)
-        self.module.load_state_dict(torch.load(p / "model.pt", map_location="cpu"))
+        self.module.load_state_dict(torch.load(p / "model.pt", map_location="cpu", weights_only=True))
         self.module.to(get_device(device)).eval()
         self.train_kwargs, self.is_trained, self.trainer = meta["train_kwargs"], meta["is_trained"], None
         self.history = pd.read_csv(p / "history.csv") if (p / "history.csv").exists() else None

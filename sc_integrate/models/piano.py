@@ -11,16 +11,16 @@ from torch import nn
 import torch.nn.functional as F
 from anndata import AnnData
 from ..core import Keys
-from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates, fusable_layers, drop_threshold, MLP_CPP_BODY, SPARSE_MAX_DENSITY
+from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates
 from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean, digamma_positive
-from ..priors import make_prior, StandardNormalPrior
-from ..train import LossOutput, LinearWarmup
-from ..kernels import cpu_extension, CPP_NONZERO, CPP_TRANSPOSE, CPP_LINEAR, ONEDNN_MIN_FMAS, onednn_available, LinearCPU
-from .base import BaseModel
+from ..priors import make_prior
+from ..module import BaseModule, LossOutput
+from ..train import LinearWarmup
+from .base import BaseModel, ExpressionMixin
+
 
 # %% auto #0
-__all__ = ['LOG_MU_MIN', 'LOG_MU_MAX', 'PSI_MAX', 'NBGLM_CPP', 'PIANO_STEP_CPP', 'NBGLMLogLik', 'NBGLMLogLikCPU', 'nbglm_kernel',
-           'PianoModule', 'PIANO']
+__all__ = ['LOG_MU_MIN', 'LOG_MU_MAX', 'PSI_MAX', 'NBGLMLogLik', 'PianoModule', 'PIANO']
 
 # %% ../../nbs/api/31_models.piano.ipynb #2195851f
 LOG_MU_MIN, LOG_MU_MAX, PSI_MAX = math.log(1e-8), math.log(2e4), 20.0   # the head's clamps: mu in [1e-8, 2e4], |psi| <= 20
@@ -86,420 +86,9 @@ class NBGLMLogLik(torch.autograd.Function):
         g_s = torch.addcmul(g_lx, lx.clamp(min=-80.0).exp_(), g_lx.sum(-1, keepdim=True), value=-1)
         return g_s, g_w, g_Wvb, g_Ua, None, None, None, None, None
 
-# %% ../../nbs/api/31_models.piano.ipynb #7e88176a
-# the NB-GLM head as C++ loops (`kernels.cpu_extension`): one pass per row for the forward and one for the backward, where
-# `NBGLMLogLik` makes about twenty passes of separate torch operators over (cells x genes)
-NBGLM_CPP = r"""#include <torch/extension.h>
-#include <ATen/Parallel.h>
-#include <cfloat>
-#include <cmath>
-#include <algorithm>
-#include <vector>
-""" + CPP_NONZERO + CPP_TRANSPOSE + r"""
-// GCC vectorises these loops (with calls into glibc's vector exp/log) given -O3 -march=native -ffast-math. Two things undo
-// that and cost 5-20x: std::max/std::min inside the loops (hence the ternaries), and pointers reached through a lambda's
-// captures (hence the row functions with restrict pointers). exp arguments are kept above -80: underflowing lanes take
-// libmvec's slow scalar path.
-
-// z > 0, branch-free: below 6 the recurrence shifts z by 6, then Stirling's series (lgamma) or the asymptotic one (digamma)
-#pragma omp declare simd notinbranch
-static inline float lgamma_pos(float z) {
-  const bool lo = z < 6.f;
-  const float p = z * (z + 1.f) * ((z + 2.f) * (z + 3.f)) * ((z + 4.f) * (z + 5.f));
-  const float y = lo ? z + 6.f : z, i = 1.f / y, i2 = i * i;
-  return (y - 0.5f) * std::log(y) - y + 0.918938533204672742f + i * (1.f / 12 - i2 * (1.f / 360 - i2 / 1260)) - (lo ? std::log(p) : 0.f);
-}
-#pragma omp declare simd notinbranch
-static inline float digamma_pos(float z) {
-  const bool lo = z < 6.f;
-  const float S = (2.f * z + 1.f) / (z * (z + 1.f)) + (2.f * z + 5.f) / ((z + 2.f) * (z + 3.f)) + (2.f * z + 9.f) / ((z + 4.f) * (z + 5.f));
-  const float y = lo ? z + 6.f : z, i2 = 1.f / (y * y);
-  return std::log(y) - 0.5f / y - i2 * (1.f / 12 - i2 * (1.f / 120 - i2 / 252)) - (lo ? S : 0.f);
-}
-
-// One cell. lx = log_softmax(s); log mu = M + w lx (M = c W + v log l + b), clamped to [lo, hi]; xi = mu e^-psi; returns ll = sum_g (xi + x) log sigmoid(-psi) + x psi + [x > 0] (lgamma(x + xi) - lgamma(xi) - lgamma(x + 1)) and
-// writes E = dll/dlog xi = xi log sigmoid(-psi) + [x > 0] xi (digamma(x + xi) - digamma(xi)) (before the clamp mask).
-static float forward_row(const int64_t G, const float* __restrict s, const float* __restrict M, const float* __restrict w,
-                         const float* __restrict psi, const float* __restrict ls, const float* __restrict x, const float lo,
-                         const float hi, float* __restrict lx, float* __restrict r, float* __restrict E, uint8_t* __restrict keep,
-                         int64_t& nclamp, int32_t* __restrict idx, float* __restrict bx, float* __restrict br, float* __restrict bd) {
-  float mx = -FLT_MAX, se = 0.f, acc = 0.f, acc2 = 0.f;
-  int64_t nc = 0, k = 0;
-  #pragma omp simd reduction(max:mx)
-  for (int64_t g = 0; g < G; ++g) mx = s[g] > mx ? s[g] : mx;
-  #pragma omp simd reduction(+:se)
-  for (int64_t g = 0; g < G; ++g) { const float d = s[g] - mx; se += std::exp(d > -80.f ? d : -80.f); }
-  const float lse = mx + std::log(se);
-  #pragma omp simd reduction(+:acc, nc)
-  for (int64_t g = 0; g < G; ++g) {
-    const float l = s[g] - lse, eta = M[g] + w[g] * l;
-    const bool ok = eta >= lo && eta <= hi;
-    const float rr = std::exp((ok ? eta : (eta < lo ? lo : hi)) - psi[g]), xv = x[g];
-    lx[g] = l; r[g] = rr; keep[g] = ok; nc += !ok;
-    acc += (rr + xv) * ls[g] + xv * psi[g];
-    E[g] = rr * ls[g];
-  }
-  k = nonzero_positions<true>(x, G, 0, idx);                                     // the non-zero counts, compressed
-  for (int64_t j = 0; j < k; ++j) { bx[j] = x[idx[j]]; br[j] = r[idx[j]]; }
-  #pragma omp simd reduction(+:acc2)
-  for (int64_t j = 0; j < k; ++j) {
-    const float xv = bx[j], rr = br[j];
-    acc2 += lgamma_pos(xv + rr) - lgamma_pos(rr) - lgamma_pos(xv + 1.f);
-    bd[j] = (digamma_pos(xv + rr) - digamma_pos(rr)) * rr;
-  }
-  for (int64_t j = 0; j < k; ++j) E[idx[j]] += bd[j];
-  nclamp += nc;
-  return acc + acc2;
-}
-
-std::vector<at::Tensor> nbglm_forward(at::Tensor s, at::Tensor M, at::Tensor w, at::Tensor psi_u, at::Tensor ls_u, at::Tensor inv,
-                                      at::Tensor x, double log_mu_min, double log_mu_max) {
-  const int64_t n = s.size(0), G = s.size(1);
-  auto lx = at::empty_like(s), r = at::empty_like(s), E = at::empty_like(s), ll = at::empty({n}, s.options());
-  auto keep = at::empty({n, G}, s.options().dtype(at::kByte));
-  auto clamped = at::zeros({at::get_num_threads()}, s.options().dtype(at::kLong));
-  const float *ps = s.data_ptr<float>(), *pM = M.data_ptr<float>(), *pw = w.data_ptr<float>(), *ppsi = psi_u.data_ptr<float>(),
-              *pls = ls_u.data_ptr<float>(), *px = x.data_ptr<float>();
-  float *plx = lx.data_ptr<float>(), *pr = r.data_ptr<float>(), *pE = E.data_ptr<float>(), *pll = ll.data_ptr<float>();
-  uint8_t* pk = keep.data_ptr<uint8_t>();
-  int64_t* pc = clamped.data_ptr<int64_t>();
-  const int64_t* pinv = inv.data_ptr<int64_t>();
-  const float lo = (float)log_mu_min, hi = (float)log_mu_max;
-  at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
-    std::vector<int32_t> idx(G + 16); std::vector<float> bx(G), br(G), bd(G);
-    int64_t nclamp = 0;
-    for (int64_t i = b; i < e; ++i)
-      pll[i] = forward_row(G, ps + i * G, pM + i * G, pw, ppsi + pinv[i] * G, pls + pinv[i] * G, px + i * G, lo, hi, plx + i * G,
-                           pr + i * G, pE + i * G, pk + i * G, nclamp, idx.data(), bx.data(), br.data(), bd.data());
-    pc[at::get_thread_num()] += nclamp;
-  });
-  return {lx, r, E, keep, ll, clamped.sum()};
-}
-
-// One cell of the backward, weight c = dL/dll: g_s = g_lx - softmax(s) sum_g g_lx with g_lx = c E_m w (softmax floored at
-// e^-80); adds c E_m lx to g_w and c (x - E - sigmoid(psi) (xi + x)) to g_psi of the cell's group. E_m = E masked where the
-// clamp on log mu binds.
-static void backward_row(const int64_t G, const float c, const float* __restrict lx, const float* __restrict r,
-                         const float* __restrict E, const float* __restrict Em, const float* __restrict x, const float* __restrict w,
-                         const float* __restrict sig, float* __restrict gs, float* __restrict gw, float* __restrict gpsi) {
-  float sm = 0.f;
-  #pragma omp simd reduction(+:sm)
-  for (int64_t g = 0; g < G; ++g) sm += Em[g] * w[g];
-  sm *= c;
-  #pragma omp simd
-  for (int64_t g = 0; g < G; ++g) {
-    const float em = Em[g], l = lx[g], xv = x[g];
-    gs[g] = c * em * w[g] - std::exp(l > -80.f ? l : -80.f) * sm;
-    gw[g] += c * em * l;
-    gpsi[g] += c * (xv - E[g] - sig[g] * (r[g] + xv));
-  }
-}
-
-std::vector<at::Tensor> nbglm_backward(at::Tensor gll, at::Tensor lx, at::Tensor r, at::Tensor E, at::Tensor Em, at::Tensor x,
-                                       at::Tensor w, at::Tensor sig_u, at::Tensor inv) {
-  const int64_t n = lx.size(0), G = lx.size(1), u = sig_u.size(0);
-  const int nt = at::get_num_threads();
-  // per-thread sums over cells; with one group per cell (u == n: continuous covariates) each group has one writer: one buffer
-  const int64_t tp = u == n ? 0 : 1;
-  auto gs = at::empty_like(lx), accw = at::zeros({nt, G}, lx.options()), accp = at::zeros({tp ? nt : 1, u, G}, lx.options());
-  const float *pg = gll.data_ptr<float>(), *plx = lx.data_ptr<float>(), *pr = r.data_ptr<float>(), *pE = E.data_ptr<float>(),
-              *pEm = Em.data_ptr<float>(), *px = x.data_ptr<float>(), *pw = w.data_ptr<float>(), *psig = sig_u.data_ptr<float>();
-  float *pgs = gs.data_ptr<float>(), *paw = accw.data_ptr<float>(), *pap = accp.data_ptr<float>();
-  const int64_t* pinv = inv.data_ptr<int64_t>();
-  at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
-    const int64_t t = at::get_thread_num();
-    for (int64_t i = b; i < e; ++i)
-      backward_row(G, pg[i], plx + i * G, pr + i * G, pE + i * G, pEm + i * G, px + i * G, pw, psig + pinv[i] * G, pgs + i * G,
-                   paw + t * G, pap + (tp * t * u + pinv[i]) * G);
-  });
-  return {gs, accw.sum(0), accp.sum(0)};
-}
-// The head's covariate inputs of a minibatch in one call: c = [one-hot codes (code -1: 1/K for each of the K categories),
-// continuous covariates], cl = [c, log l, 1], and the groups of cells that share c (psi = a + c U is computed once per group):
-// inv (n) and c1u = [c, 1] of one cell per group, groups numbered by ascending mixed-radix key of the codes (as torch.unique).
-// With continuous covariates every cell is its own group.
-std::vector<at::Tensor> glm_inputs(at::Tensor codes, at::Tensor cont, at::Tensor lib, std::vector<int64_t> n_cats) {
-  const auto cd = codes.to(at::kLong).contiguous(), ct = cont.contiguous(), lb = lib.contiguous();
-  const int64_t n = cd.size(0), k = (int64_t)n_cats.size(), m = ct.size(1);
-  int64_t nc = m;
-  for (const auto K : n_cats) nc += K;
-  auto c = at::empty({n, nc}, lb.options()), cl = at::empty({n, nc + 2}, lb.options());
-  auto inv = at::empty({n}, lb.options().dtype(at::kLong));
-  const int64_t* pcd = cd.data_ptr<int64_t>();
-  const float *pct = ct.data_ptr<float>(), *plb = lb.data_ptr<float>();
-  float *pc = c.data_ptr<float>(), *pl = cl.data_ptr<float>();
-  int64_t* pinv = inv.data_ptr<int64_t>();
-  std::vector<int64_t> key(n, 0), rep;
-  for (int64_t i = 0; i < n; ++i) {
-    float* row = pc + i * nc;
-    int64_t off = 0, stride = 1;
-    for (int64_t j = 0; j < k; ++j) {
-      const int64_t K = n_cats[j], code = pcd[i * k + j];
-      for (int64_t q = 0; q < K; ++q) row[off + q] = code < 0 ? (float)(1.0 / K) : (float)(q == code);
-      key[i] += (code + 1) * stride; stride *= K + 1; off += K;
-    }
-    for (int64_t q = 0; q < m; ++q) row[off + q] = pct[i * m + q];
-    float* lrow = pl + i * (nc + 2);
-    for (int64_t q = 0; q < nc; ++q) lrow[q] = row[q];
-    lrow[nc] = std::log(plb[i]); lrow[nc + 1] = 1.f;
-  }
-  if (m > 0) for (int64_t i = 0; i < n; ++i) { pinv[i] = i; rep.push_back(i); }
-  else {
-    std::vector<int64_t> order(n);
-    for (int64_t i = 0; i < n; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return key[a] < key[b]; });
-    for (int64_t q = 0; q < n; ++q) {
-      if (q == 0 || key[order[q]] != key[order[q - 1]]) rep.push_back(order[q]);
-      pinv[order[q]] = (int64_t)rep.size() - 1;
-    }
-  }
-  auto c1u = at::empty({(int64_t)rep.size(), nc + 1}, lb.options());
-  float* pu = c1u.data_ptr<float>();
-  for (size_t g = 0; g < rep.size(); ++g) {
-    for (int64_t q = 0; q < nc; ++q) pu[g * (nc + 1) + q] = pc[rep[g] * nc + q];
-    pu[g * (nc + 1) + nc] = 1.f;
-  }
-  return {c, cl, c1u, inv};
-}
-"""
-
-
-class NBGLMLogLikCPU(torch.autograd.Function):
-    "`NBGLMLogLik` with its per-cell work in the C++ kernel `ext` (float32, CPU): the same value and gradients up to float32 rounding."
-    @staticmethod
-    def forward(ctx, s, # decoder logits (n, G)
-                w, # w (G,)
-                Wvb, # [W; v; b] (n_cov + 2, G)
-                Ua, # [U; a] (n_cov + 1, G)
-                cl, # [c, log l, 1] (n, n_cov + 2), no gradient
-                c1u, # [c, 1] of each covariate group (u, n_cov + 1)
-                inv, # group of each cell (n,)
-                x, # counts (n, G)
-                ext, # the loaded `nbglm_kernel()`
-               ):
-        psi_u = torch.mm(c1u, Ua)
-        m_psi = psi_u.abs() <= PSI_MAX
-        psi_u = psi_u.clamp(-PSI_MAX, PSI_MAX)
-        M = torch.mm(cl, Wvb)                               # log mu - w log xbar = c W + v log l + b
-        lx, r, E, keep, ll, n_clamped = ext.nbglm_forward(s.contiguous(), M, w.contiguous(), psi_u, F.logsigmoid(-psi_u), inv,
-                                                          x.contiguous(), LOG_MU_MIN, LOG_MU_MAX)
-        Em = E * keep if n_clamped.item() else E          # dll/dlog mu: zero where the clamp on log mu binds
-        ctx.save_for_backward(lx, r, E, Em, x, w, cl, c1u, inv, psi_u, m_psi); ctx.ext = ext
-        return ll
-
-    @staticmethod
-    def backward(ctx, gll):
-        lx, r, E, Em, x, w, cl, c1u, inv, psi_u, m_psi = ctx.saved_tensors
-        g_s, g_w, g_psi_u = ctx.ext.nbglm_backward(gll.contiguous(), lx, r, E, Em, x, w.contiguous(), torch.sigmoid(psi_u), inv)
-        return g_s, g_w, torch.mm((cl * gll[:, None]).T, Em), torch.mm(c1u.T, g_psi_u * m_psi), None, None, None, None, None
-
-# %% ../../nbs/api/31_models.piano.ipynb #d749e77a
-# PIANO's training step on CPU as one C++ call: the loss of `PianoModule.loss` (NB-GLM head, standard normal prior) and the
-# gradients of every parameter, written in the order of autograd's backward through the same kernels (`FusedMLP`,
-# `NBGLMLogLikCPU`, `LinearCPU`), without Python or the autograd engine between them
-PIANO_STEP_CPP = r"""
-// The head's forward and backward in one sweep over the cells, for a loss whose weight on every cell's ll is the same c
-// (the C++ step: c = -1): each row's lx, xi, E and clamp mask stay in the thread's row buffers (forward_row, backward_row)
-// instead of n x G arrays. M = [c, log l, 1] [W; v; b] is formed per row (from W, v and b: no concatenated copy). Returns
-// ll (n), g_s (n, G), g_s^T (G, n: for the weight gradient of the layer before, without a transposing copy), g_w (G),
-// g_psi per group (u, G) and g_[W; v; b].
-std::vector<at::Tensor> nbglm_forward_backward(at::Tensor s, at::Tensor cl, at::Tensor W, at::Tensor v, at::Tensor b_, at::Tensor w, at::Tensor psi_u,
-                                               at::Tensor ls_u, at::Tensor sig_u, at::Tensor inv, at::Tensor x, double c,
-                                               double log_mu_min, double log_mu_max) {
-  s = s.contiguous(); cl = cl.contiguous(); W = W.contiguous(); v = v.contiguous(); b_ = b_.contiguous(); w = w.contiguous();
-  x = x.contiguous();
-  const int64_t n = s.size(0), G = s.size(1), u = psi_u.size(0), K = cl.size(1);
-  const int nt = at::get_num_threads();
-  const int64_t tp = u == n ? 0 : 1;          // one group per cell: each group has one writer, one buffer
-  auto ll = at::empty({n}, s.options()), gs = at::empty_like(s), gsT = at::empty({G, n}, s.options());
-  auto accw = at::zeros({nt, G}, s.options()), accp = at::zeros({tp ? nt : 1, u, G}, s.options()), accm = at::zeros({nt, K, G}, s.options());
-  const float *ps = s.data_ptr<float>(), *pcl = cl.data_ptr<float>(), *pw = w.data_ptr<float>(),
-              *ppsi = psi_u.data_ptr<float>(), *pls = ls_u.data_ptr<float>(), *psig = sig_u.data_ptr<float>(), *px = x.data_ptr<float>();
-  float *pll = ll.data_ptr<float>(), *pgs = gs.data_ptr<float>(), *pgT = gsT.data_ptr<float>(), *paw = accw.data_ptr<float>(),
-        *pap = accp.data_ptr<float>(), *pam = accm.data_ptr<float>();
-  const int64_t* pinv = inv.data_ptr<int64_t>();
-  std::vector<const float*> rows(K);                 // the rows of [W; v; b]
-  for (int64_t k = 0; k < K - 2; ++k) rows[k] = W.data_ptr<float>() + k * G;
-  rows[K - 2] = v.data_ptr<float>(); rows[K - 1] = b_.data_ptr<float>();
-  const float lo = (float)log_mu_min, hi = (float)log_mu_max, cf = (float)c;
-  at::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
-    const int64_t t = at::get_thread_num();
-    std::vector<float> M(G), lx(G), r(G), E(G), Em(G), bx(G), br(G), bd(G);
-    std::vector<uint8_t> keep(G);
-    std::vector<int32_t> idx(G + 16);
-    float* __restrict pm = M.data(); float* __restrict pEm = Em.data();
-    int64_t i0 = b;                                    // the first row not yet in g_s^T
-    for (int64_t i = b; i < e; ++i) {
-      const float* __restrict cli = pcl + i * K;
-      const float* __restrict v0 = rows[0];
-      #pragma omp simd
-      for (int64_t g = 0; g < G; ++g) pm[g] = cli[0] * v0[g];
-      for (int64_t k = 1; k < K; ++k) {
-        const float ck = cli[k]; const float* __restrict vk = rows[k];
-        #pragma omp simd
-        for (int64_t g = 0; g < G; ++g) pm[g] += ck * vk[g];
-      }
-      int64_t nclamp = 0;
-      pll[i] = forward_row(G, ps + i * G, pm, pw, ppsi + pinv[i] * G, pls + pinv[i] * G, px + i * G, lo, hi, lx.data(), r.data(),
-                           E.data(), keep.data(), nclamp, idx.data(), bx.data(), br.data(), bd.data());
-      const float* em = E.data();
-      if (nclamp) {                      // dll/dlog mu is zero where the clamp on log mu binds
-        for (int64_t g = 0; g < G; ++g) pEm[g] = keep[g] ? E[g] : 0.f;
-        em = pEm;
-      }
-      float* __restrict gsi = pgs + i * G;
-      backward_row(G, cf, lx.data(), r.data(), E.data(), em, px + i * G, pw, psig + pinv[i] * G, gsi, paw + t * G,
-                   pap + (tp * t * u + pinv[i]) * G);
-      for (int64_t k = 0; k < K; ++k) {  // g_[W; v; b] += c [c, log l, 1]^T Em
-        const float ck = cf * cli[k]; float* __restrict ak = pam + (t * K + k) * G;
-        #pragma omp simd
-        for (int64_t g = 0; g < G; ++g) ak[g] += ck * em[g];
-      }
-      // g_s^T 16 rows at a time, while they are in cache (one float written per row of g_s^T scatters to G lines: half the sweep)
-      if (i + 1 - i0 == 16 || i + 1 == e) { transpose_rows(pgs + i0 * G, i + 1 - i0, G, G, pgT + i0, n); i0 = i + 1; }
-    }
-  });
-  return {ll, gs, gsT, accw.sum(0), accp.sum(0), accm.sum(0)};
-}
-
-// enc_p/dec_p: per block (W, b, gamma, beta); enc_s/dec_s: per block (running_mean, running_var, num_batches_tracked);
-// head = (mean W, mean b, log_var W, log_var b, px W, px b, w, W, v, b, U, a). Returns (loss, nll, kl) and adds each
-// parameter's gradient of loss = -sum ll + beta sum KL to its .grad (set where undefined), in the order enc_p, dec_p, head.
-// z = mu + sigma eps with sigma = max(exp(lv / 2), min_scale), and sum KL(N(mu, sigma^2) || N(0, 1)) = sum (mu^2 + sigma^2 - 1) / 2
-// - log sigma, in one loop over the n x d entries (they are few: one pass instead of a dozen small tensor operations).
-// o = [mu, lv] (n, 2d), the latent heads' outputs side by side.
-static double reparameterize_kl(const at::Tensor& o, const at::Tensor& eps, const double min_scale, at::Tensor& z,
-                                at::Tensor& sigma) {
-  const int64_t n = eps.size(0), d = eps.size(1);
-  z = at::empty_like(eps); sigma = at::empty_like(eps);
-  const float *po = o.data_ptr<float>(), *pe = eps.data_ptr<float>();
-  float *pz = z.data_ptr<float>(), *ps = sigma.data_ptr<float>();
-  const float lo = (float)min_scale;
-  double kl = 0.0;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < d; ++k) {
-      const int64_t j = i * d + k;
-      const float mu = po[i * 2 * d + k], sr = std::exp(po[i * 2 * d + d + k] * 0.5f), sg = sr >= lo ? sr : lo;
-      ps[j] = sg; pz[j] = mu + sg * pe[j];
-      kl += 0.5 * ((double)mu * mu + (double)sg * sg - 1.0) - std::log((double)sg);
-    }
-  return kl;
-}
-
-// the backward of reparameterize_kl under beta KL, as g_o = [g_mu, g_lv] (n, 2d): d/dmu = g_z + beta mu; d/dsigma = g_z eps
-// + beta (sigma - 1 / sigma), through the clamp (where exp(lv / 2) >= min_scale) and exp: d/dlv = d/dsigma exp(lv / 2) / 2.
-// g_z: the first d columns of the decoder's input gradient (row stride ld).
-static at::Tensor reparameterize_kl_backward(const at::Tensor& g_z, const at::Tensor& o, const at::Tensor& eps,
-                                             const at::Tensor& sigma, const double beta, const double min_scale) {
-  const int64_t n = eps.size(0), d = eps.size(1), ld = g_z.stride(0);
-  auto g_o = at::empty_like(o);
-  const float *pg = g_z.data_ptr<float>(), *po = o.data_ptr<float>(), *pe = eps.data_ptr<float>(), *ps = sigma.data_ptr<float>();
-  float* pgo = g_o.data_ptr<float>();
-  const float bt = (float)beta, lo = (float)min_scale;
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < d; ++k) {
-      const int64_t j = i * d + k;
-      const float gz = pg[i * ld + k], sr = std::exp(po[i * 2 * d + d + k] * 0.5f), sg = ps[j];
-      pgo[i * 2 * d + k] = gz + bt * po[i * 2 * d + k];
-      pgo[i * 2 * d + d + k] = sr >= lo ? (gz * pe[j] + bt * (sg - 1.f / sg)) * sr * 0.5f : 0.f;
-    }
-  return g_o;
-}
-
-// psi = a + [c, 1] U per covariate group (u, G), clamped to [-psi_max, psi_max], with the clamp's gradient mask (1 inside),
-// log sigmoid(-psi) and sigmoid(psi): one loop instead of a product and five elementwise operations
-static void group_psi(const at::Tensor& c1u, const at::Tensor& U, const at::Tensor& a, const double psi_max, at::Tensor& psi,
-                      at::Tensor& mask, at::Tensor& ls, at::Tensor& sig) {
-  const auto cu = c1u.contiguous(), Uc = U.contiguous(), ac = a.contiguous();
-  const int64_t u = cu.size(0), K = Uc.size(0), G = Uc.size(1);
-  psi = at::empty({u, G}, ac.options()); mask = at::empty_like(psi); ls = at::empty_like(psi); sig = at::empty_like(psi);
-  const float *pc = cu.data_ptr<float>(), *pU = Uc.data_ptr<float>(), *pa = ac.data_ptr<float>();
-  float *pp = psi.data_ptr<float>(), *pm = mask.data_ptr<float>(), *pl = ls.data_ptr<float>(), *ps = sig.data_ptr<float>();
-  const float pmax = (float)psi_max;
-  at::parallel_for(0, u, 16, [&](int64_t j0, int64_t j1) {
-    for (int64_t j = j0; j < j1; ++j) {
-      float* __restrict p = pp + j * G;
-      #pragma omp simd
-      for (int64_t g = 0; g < G; ++g) p[g] = pa[g];
-      for (int64_t k = 0; k < K; ++k) {
-        const float ck = pc[j * (K + 1) + k]; const float* __restrict uk = pU + k * G;
-        if (ck != 0.f) {
-          #pragma omp simd
-          for (int64_t g = 0; g < G; ++g) p[g] += ck * uk[g];
-        }
-      }
-      float* __restrict m = pm + j * G; float* __restrict l = pl + j * G; float* __restrict sg = ps + j * G;
-      #pragma omp simd
-      for (int64_t g = 0; g < G; ++g) {
-        const float raw = p[g], q = raw > pmax ? pmax : (raw < -pmax ? -pmax : raw), aq = q < 0.f ? -q : q;
-        const float e = std::exp(-aq), sp = (q > 0.f ? q : 0.f) + std::log1p(e);       // softplus(psi)
-        m[g] = (raw >= -pmax) & (raw <= pmax); p[g] = q; l[g] = -sp; sg[g] = q >= 0.f ? 1.f / (1.f + e) : e / (1.f + e);
-      }
-    }
-  });
-}
-
-std::vector<at::Tensor> piano_forward_backward(at::Tensor x, at::Tensor codes, at::Tensor cont, at::Tensor lib,
-    std::vector<int64_t> n_cats, std::vector<at::Tensor> enc_p, std::vector<at::Tensor> enc_s, std::vector<double> enc_mom,
-    std::vector<double> enc_eps, std::vector<at::Tensor> dec_p, std::vector<at::Tensor> dec_s, std::vector<double> dec_mom,
-    std::vector<double> dec_eps, int64_t thr, std::vector<at::Tensor> head, at::Tensor beta, double min_scale, double max_density,
-    double log_mu_min, double log_mu_max, double psi_max, bool onednn, int64_t min_fmas) {
-  at::NoGradGuard no_grad;
-  x = x.contiguous();
-  const int64_t n = x.size(0), d = head[0].size(0), ncov = head[7].size(0);
-  const at::Tensor &Wpx = head[4], &w = head[6];
-  auto gi = glm_inputs(codes, cont, lib, n_cats);                      // c, [c, log l, 1], [c, 1] per group, group of each cell
-  const at::Tensor &c = gi[0], &cl = gi[1], &c1u = gi[2], &inv = gi[3];
-  // q(z|x): the encoder on log(1 + x), mean and log variance heads; sigma = max(exp(lv / 2), min_scale); z = mu + sigma eps
-  auto enc = mlp_forward_pass(x, enc_p, enc_s, enc_mom, enc_eps, thr, true, max_density, onednn, min_fmas);
-  auto Wc = at::cat({head[0], head[2]}), bc = at::cat({head[1], head[3]});         // the mean and log variance heads as one product
-  auto o = linear_fw(enc.y, Wc, bc, onednn, min_fmas);                              // [mu, lv] (n, 2d)
-  auto eps = at::randn({n, d}, x.options());                                        // (torch's generator, as `reparameterize`)
-  at::Tensor z, sigma;
-  auto kl = at::scalar_tensor(reparameterize_kl(o, eps, min_scale, z, sigma), x.options());   // KL(q || N(0, I)), summed
-  // p(x|z,c,l): decoder on [z, c], px, and the NB-GLM head
-  auto dec = mlp_forward_pass(at::cat({z, c}, 1), dec_p, dec_s, dec_mom, dec_eps, thr, false, 0.0, onednn, min_fmas);
-  auto s = linear_fw(dec.y, Wpx, head[5], onednn, min_fmas);
-  at::Tensor psi_u, m_psi, ls_u, sig_u;
-  group_psi(c1u, head[10], head[11], psi_max, psi_u, m_psi, ls_u, sig_u);
-  // the head forward and backward at once: dL/dll = -1 for every cell
-  auto hf = nbglm_forward_backward(s, cl, head[7], head[8], head[9], w, psi_u, ls_u, sig_u, inv, x, -1.0, log_mu_min, log_mu_max);
-  auto nll = hf[0].sum().neg(), loss = nll + beta * kl;
-  const at::Tensor &gs = hf[1], &g_Wvb = hf[5];
-  auto g_Ua = at::mm(c1u.t(), hf[4] * m_psi);
-  auto g_hd = linear_fw(gs, Wpx.t(), {}, onednn, min_fmas);             // px: g W, g^T h, sum g
-  auto g_Wpx = linear_fw(hf[2], dec.y.t(), {}, onednn, min_fmas), g_bpx = gs.sum(0);
-  auto dg = mlp_backward_pass(g_hd, dec.saved, dec_p, thr, false, false, true, onednn, min_fmas);
-  auto g_o = reparameterize_kl_backward(dg[0], o, eps, sigma, beta.item<double>(), min_scale);   // through z and beta KL
-  auto g_y = linear_fw(g_o, Wc.t(), {}, onednn, min_fmas);
-  auto g_Wc = at::mm(g_o.t(), enc.y), g_bc = g_o.sum(0);
-  auto eg = mlp_backward_pass(g_y, enc.saved, enc_p, thr, true, enc.sparse, false, onednn, min_fmas);
-  std::vector<at::Tensor> grads(eg.begin() + 1, eg.end());
-  grads.insert(grads.end(), dg.begin() + 1, dg.end());
-  grads.insert(grads.end(), {g_Wc.narrow(0, 0, d), g_bc.narrow(0, 0, d), g_Wc.narrow(0, d, d), g_bc.narrow(0, d, d), g_Wpx, g_bpx, hf[3], g_Wvb.narrow(0, 0, ncov), g_Wvb[ncov],
-                             g_Wvb[ncov + 1], g_Ua.narrow(0, 0, ncov), g_Ua[ncov]});
-  std::vector<at::Tensor> params(enc_p);
-  params.insert(params.end(), dec_p.begin(), dec_p.end());
-  params.insert(params.end(), head.begin(), head.end());
-  TORCH_CHECK(grads.size() == params.size(), "piano_forward_backward: ", grads.size(), " gradients for ", params.size(), " parameters");
-  for (size_t i = 0; i < params.size(); ++i) {
-    at::Tensor& pg = params[i].mutable_grad();
-    if (pg.defined()) pg.add_(grads[i]); else pg = grads[i];
-  }
-  return {loss, nll, kl};
-}
-"""
-
-def nbglm_kernel():
-    "The compiled PIANO kernel set (built on first use): the NB-GLM head (`NBGLM_CPP`) and the C++ training step (`PIANO_STEP_CPP`, with `nn.MLP_CPP_BODY`); None where it cannot be built."
-    return cpu_extension("nbglm", NBGLM_CPP + CPP_LINEAR + MLP_CPP_BODY + PIANO_STEP_CPP,
-                         ["nbglm_forward", "nbglm_backward", "glm_inputs", "piano_forward_backward"])
-
-
 # %% ../../nbs/api/31_models.piano.ipynb #e18ae677
-class PianoModule(nn.Module):
+class PianoModule(BaseModule):
     "PIANO as a pure-torch module: `inference`, `generative` and `loss`."
-    uses_nnz = True     # eager training reads the non-zero positions of X (`Keys.X_NNZ`) from the minibatch
     def __init__(self, n_input:int, # genes G
                  n_cats:list=(), # categories of each categorical covariate
                  n_cont:int=0, # continuous covariates
@@ -522,8 +111,6 @@ class PianoModule(nn.Module):
         if dispersion not in ("gene", "covariates"): raise ValueError(f"dispersion={dispersion!r} must be 'gene' or 'covariates'.")
         self.n_input, self.n_cats, self.n_cont, self.n_latent = n_input, list(n_cats), n_cont, n_latent
         self.likelihood, self.head, self.dispersion = likelihood, head, dispersion
-        self._cpp_head = False      # set by `compile_kernels`: the NB-GLM head runs in C++ (`NBGLMLogLikCPU`)
-        self._cpp_step = False      # set by `compile_kernels`: training steps run `forward_backward` (the C++ step)
         n_cov = sum(self.n_cats) + n_cont
         mlp = dict(dropout=dropout, bn_eps=bn_eps, bn_momentum=bn_momentum, fast_dropout=True)
         self.encoder = GaussianEncoder(n_input, n_latent, n_hidden, n_layers, min_scale=1e-5, **mlp)
@@ -540,50 +127,6 @@ class PianoModule(nn.Module):
             u = None if pseudoinput_data is None else torch.log1p(torch.as_tensor(pseudoinput_data, dtype=torch.float32))
             self.prior = make_prior(prior or "standard", n_latent, n_prior_components, n_input, u, None, self._encode_pseudoinputs)
 
-    def compile_kernels(self, device:torch.device, # training device
-                        enable:bool=True, # False: back to the PyTorch head
-                       ) -> bool:
-        "`train(compile=True)` on CPU: the NB-GLM head and the MLPs in C++ in an eager step (True); False elsewhere, where `torch.compile` applies."
-        # on CPU, inductor's code for PIANO's step is slower than the eager one (see Speed); the C++ kernels are faster than both
-        self._cpp_head = self._cpp_step = False
-        mlps = (self.encoder.body, self.decoder)
-        for m in mlps: m.use_kernels(False)
-        if not enable or torch.device(device).type != "cpu" or self.likelihood != "nb" or self.head != "glm": return False
-        self._cpp_head = nbglm_kernel() is not None       # None: warned, the PyTorch head trains eagerly
-        for m in mlps: m.use_kernels()                    # `FusedMLP`; False (warned): the PyTorch layers
-        # the whole step in C++ (`forward_backward`) with the standard normal prior (the paper's) and fusable MLPs; other
-        # priors (and stacks) keep the autograd step with the kernels above
-        self._cpp_step = (self._cpp_head and type(self.prior) is StandardNormalPrior and self.encoder.var_eps == 0
-                          and all(fusable_layers(m) is not None for m in mlps))
-        return True
-
-    def forward_backward(self, batch:dict, # minibatch
-                         weights:dict, # schedule weights (`kl`: beta)
-                         loss_key:str="loss", # the loss whose gradients are wanted
-                        ) -> dict|None:
-        "The training step's loss components, with the gradients of `loss` added to the parameters' `.grad` by the C++ step (`PIANO_STEP_CPP`); None where it does not apply (the trainer runs `loss` and autograd)."
-        x = batch[Keys.X]
-        if not (getattr(self, "_cpp_step", False) and loss_key == "loss" and self.training and x.device.type == "cpu"
-                and x.dtype == torch.float32 == self.px.weight.dtype and x.shape[0] > 1 and not torch.compiler.is_compiling()):
-            return None
-        ext, enc, dec = nbglm_kernel(), fusable_layers(self.encoder.body), fusable_layers(self.decoder)
-        if ext is None or enc is None or dec is None: return None            # (a stack changed after `compile_kernels`)
-        thr = [drop_threshold(p[2].p) if p[2] is not None else 0 for p in (enc, dec)]
-        if thr[0] != thr[1]: return None                                       # one dropout rate (PIANO's MLPs share it)
-        def parts(lins, bns, drop):
-            return ([p for l, bn in zip(lins, bns) for p in (l.weight, l.bias, bn.weight, bn.bias)],
-                    [t for bn in bns for t in (bn.running_mean, bn.running_var, bn.num_batches_tracked)],
-                    [float(bn.momentum) for bn in bns], [float(bn.eps) for bn in bns])
-        e, m = self.encoder, self
-        head = [e.mean.weight, e.mean.bias, e.log_var.weight, e.log_var.bias, m.px.weight, m.px.bias, m.w, m.W, m.v, m.b, m.U, m.a]
-        beta = weights.get("kl")
-        beta = torch.ones(()) if beta is None else beta
-        loss, nll, kl = ext.piano_forward_backward(
-            x, batch[Keys.CAT], batch[Keys.CONT], batch[Keys.LIBRARY], self.n_cats, *parts(*enc), *parts(*dec),
-            thr[0], head, beta, float(e.min_scale), SPARSE_MAX_DENSITY,
-            LOG_MU_MIN, LOG_MU_MAX, PSI_MAX, onednn_available(), ONEDNN_MIN_FMAS)
-        return {"loss": loss, "nll": nll, "kl": kl}
-
     def _encode_pseudoinputs(self, u:torch.Tensor, cov:dict) -> tuple:
         "The VampPrior's encoder: pseudoinputs (log1p space) encoded with running BatchNorm statistics and no dropout."
         return self.encoder(u, deterministic=True)
@@ -592,17 +135,25 @@ class PianoModule(nn.Module):
         "c: one-hot categorical covariates (code -1 = marginal 1/K) concatenated with continuous ones."
         return torch.cat([one_hot_covariates(batch[Keys.CAT], self.n_cats), batch[Keys.CONT]], 1)
 
-    def inference(self, batch:dict) -> tuple:
-        "q(z|x): (mu, sigma) from log1p counts."
-        return self.encoder(batch[Keys.X], log1p=True)
+    def inference(self, batch:dict) -> dict:
+        "q(z|x): posterior mean `qz_mean`, standard deviation `qz_scale` (from log1p counts) and a sample `z`."
+        mu, sigma = self.encoder(batch[Keys.X], log1p=True)
+        return dict(qz_mean=mu, qz_scale=sigma, z=reparameterize(mu, sigma))
 
-    def generative(self, z:torch.Tensor, # latent (n, d)
-                   c:torch.Tensor, # covariates (n, n_cov)
-                   log_l:torch.Tensor, # log library size (n, 1)
+    def generative(self, inference_outputs:dict, # needs `z`
+                   batch:dict, # covariates (`Keys.CAT`, `Keys.CONT`) and library size (`Keys.LIBRARY`)
                   ) -> dict:
-        "p(x|z,c,l): NB mean `mu`, log-odds `psi`, total count `xi` (and `pi_logits` for ZINB)."
-        h = self.decoder(torch.cat([z, c], 1))
-        log_xbar = F.log_softmax(self.px(h), -1)
+        "p(x|z,c,l) up to the head: decoder logits `px_logits` (log xbar = log_softmax), covariates `c`, `log_l` (and `pi_logits` for ZINB)."
+        c = self.covariates(batch)
+        h = self.decoder(torch.cat([inference_outputs["z"], c], 1))
+        out = dict(px_logits=self.px(h), c=c, log_l=torch.log(batch[Keys.LIBRARY]))
+        if self.likelihood == "zinb": out["pi_logits"] = self.px_dropout(h)
+        return out
+
+    def nb_params(self, generative_outputs:dict) -> dict:
+        "The head, densely: NB mean `mu`, log-odds `psi` and total count `xi` (n, G) (paper Methods, NB-GLM)."
+        g = generative_outputs; c, log_l = g["c"], g["log_l"]
+        log_xbar = F.log_softmax(g["px_logits"], -1)
         if self.head == "glm":
             log_mu = (self.b + self.w * log_xbar + self.v * log_l + c @ self.W).clamp(-20, 20)
             psi = (self.a + c @ self.U).clamp(-20, 20)
@@ -611,67 +162,60 @@ class PianoModule(nn.Module):
             psi = log_mu - (self.a + (c @ self.U if self.dispersion == "covariates" else 0)).clamp(-20, 20)  # logits = log mu - log theta
         mu = torch.exp(log_mu).clamp(1e-8, 2e4)
         out = dict(mu=mu, psi=psi, xi=mu * torch.exp(-psi))
-        if self.likelihood == "zinb": out["pi_logits"] = self.px_dropout(h)
+        if self.likelihood == "zinb": out["pi_logits"] = g["pi_logits"]
         return out
 
+    def expression(self, generative_outputs:dict) -> torch.Tensor:
+        "The NB mean mu: expression under the covariates and library size the minibatch carries."
+        return self.nb_params(generative_outputs)["mu"]
+
     def log_likelihood(self, x:torch.Tensor, p:dict) -> torch.Tensor:
-        "Per-cell log p(x|z,c,l), summed over genes."
+        "Per-cell log p(x|z,c,l) from `nb_params`, summed over genes."
         if self.likelihood == "zinb": return log_zinb_mean(x, p["mu"], p["xi"], p["pi_logits"]).sum(-1)
         # eager: lgamma terms on the non-zero counts only; compiled: the dense form, which inductor fuses
         if torch.compiler.is_compiling(): return log_nb_logits(x, p["xi"], p["psi"]).sum(-1)
         return log_nb_logits_rowsum(x, p["xi"], p["psi"])
 
-    def glm_log_likelihood(self, batch:dict, # minibatch (uses `Keys.X_NNZ` when present)
-                           z:torch.Tensor, # latent (n, d)
+    def glm_log_likelihood(self, batch:dict, # minibatch
+                           generative_outputs:dict, # `generative`'s outputs
                           ) -> torch.Tensor:
-        "Per-cell NB-GLM log p(x|z,c,l) through the fused head: the value and gradients of `log_likelihood(x, generative(z, c, log l))`."
-        x = batch[Keys.X]
-        n, dev = x.shape[0], x.device
-        cpp = getattr(self, "_cpp_head", False) and dev.type == "cpu" and x.dtype == torch.float32   # modules pickled before it: False
-        ext = nbglm_kernel() if cpp else None
-        if ext is not None:         # c, [c, log l, 1], the groups and [c, 1] per group in one C++ call
-            c, cl, c1, inv = ext.glm_inputs(batch[Keys.CAT], batch[Keys.CONT], batch[Keys.LIBRARY], self.n_cats)
-        else:
-            c = self.covariates(batch)
-            one = x.new_ones(n, 1)
-            c1, cl = torch.cat([c, one], 1), torch.cat([c, torch.log(batch[Keys.LIBRARY]), one], 1)
-            if self.n_cont == 0:    # psi = a + c U has one row per combination of categories present in the minibatch
-                codes = batch[Keys.CAT].long() + 1                       # -1 (marginal) -> 0
-                key = (codes * self.cat_strides).sum(1) if self.n_cats else torch.zeros(n, dtype=torch.long, device=dev)
-                uniq, inv = torch.unique(key, return_inverse=True)
-                rep = torch.zeros(len(uniq), dtype=torch.long, device=dev).scatter_(0, inv, torch.arange(n, device=dev))
-                c1 = c1.index_select(0, rep)
-            else: inv = torch.arange(n, device=dev)
-        h = self.decoder(torch.cat([z, c], 1))
-        s = LinearCPU.apply(h, self.px.weight, self.px.bias) if ext is not None else self.px(h)    # oneDNN products (kernels)
-        args = (s, self.w, torch.cat([self.W, self.v[None], self.b[None]]), torch.cat([self.U, self.a[None]]), cl, c1, inv, x)
-        if ext is not None: return NBGLMLogLikCPU.apply(*args, ext)
-        flat = batch.get(Keys.X_NNZ)
-        if flat is None: flat = x.view(-1).nonzero().squeeze(1)
-        return NBGLMLogLik.apply(*args, flat)
+        "Per-cell NB-GLM log p(x|z,c,l) through the fused head `NBGLMLogLik`: the value and gradients of `log_likelihood(x, nb_params(...))`."
+        x, g = batch[Keys.X], generative_outputs
+        n, dev, c = x.shape[0], x.device, g["c"]
+        one = x.new_ones(n, 1)
+        c1, cl = torch.cat([c, one], 1), torch.cat([c, g["log_l"], one], 1)
+        if self.n_cont == 0:    # psi = a + c U has one row per combination of categories present in the minibatch
+            codes = batch[Keys.CAT].long() + 1                       # -1 (marginal) -> 0
+            key = (codes * self.cat_strides).sum(1) if self.n_cats else torch.zeros(n, dtype=torch.long, device=dev)
+            uniq, inv = torch.unique(key, return_inverse=True)
+            rep = torch.zeros(len(uniq), dtype=torch.long, device=dev).scatter_(0, inv, torch.arange(n, device=dev))
+            c1 = c1.index_select(0, rep)
+        else: inv = torch.arange(n, device=dev)
+        flat = x.view(-1).nonzero().squeeze(1)
+        return NBGLMLogLik.apply(g["px_logits"], self.w, torch.cat([self.W, self.v[None], self.b[None]]),
+                                 torch.cat([self.U, self.a[None]]), cl, c1, inv, x, flat)
 
-    def loss(self, batch:dict, weights:dict) -> LossOutput:
+    def loss(self, batch:dict, inference_outputs:dict, generative_outputs:dict, weights:dict) -> LossOutput:
         "Negative ELBO summed over the minibatch: sum NB NLL + beta sum KL (paper Methods, ELBO)."
-        x = batch[Keys.X]
-        mu, sigma = self.inference(batch)
-        z = reparameterize(mu, sigma)
+        x, inf = batch[Keys.X], inference_outputs
         if self.likelihood == "nb" and self.head == "glm" and not torch.compiler.is_compiling():
-            ll = self.glm_log_likelihood(batch, z)      # eager: fused head, lgamma/digamma on the non-zeros only
+            ll = self.glm_log_likelihood(batch, generative_outputs)   # eager: fused head, lgamma/digamma on the non-zeros only
         else:   # compiled (inductor fuses the dense form), ZINB or the scVI head
-            ll = self.log_likelihood(x, self.generative(z, self.covariates(batch), torch.log(batch[Keys.LIBRARY])))
+            ll = self.log_likelihood(x, self.nb_params(generative_outputs))
         nll = -ll.sum()
-        kl = self.prior.kl(mu, sigma, z).sum()
+        kl = self.prior.kl(inf["qz_mean"], inf["qz_scale"], inf["z"]).sum()
         beta = weights.get("kl", torch.ones((), device=x.device))
         loss = nll + beta * kl
         return LossOutput({"loss": loss}, {"loss": loss, "nll": nll, "kl": kl}, x.shape[0])
 
+
 # %% ../../nbs/api/31_models.piano.ipynb #1240424f
-class PIANO(BaseModel):
+class PIANO(ExpressionMixin, BaseModel):
     "PIANO: VAE with a negative-binomial GLM decoder over several categorical and continuous covariates."
     module_cls = PianoModule
     data_type = "counts"
-    obsm_key = Keys.X_PIANO
-    uns_key = Keys.PIANO
+    obsm_key = "X_piano"       # adata.obsm: the latent
+    uns_key = "piano"          # adata.uns: parameters and history
     # paper defaults: AdamW, lr 2e-4, batch 128, no weight decay, 200 epochs (1e-4 and 1e-6 decay for < 50k cells)
     train_defaults = dict(max_epochs=200, batch_size=128, lr=2e-4, weight_decay=0.0)
 
@@ -713,37 +257,8 @@ class PIANO(BaseModel):
                                   key_added:str|None=None, # write the result to `adata.layers[key_added]`
                                  ) -> np.ndarray:
         "NB mean mu under chosen (counterfactual) covariates and library size: normalised, batch-corrected expression."
-        reg, cov, cont = self.registry, dict(covariates or {}), dict(continuous or {})
-        keys = reg.setup.cat_keys
-        for k, v in cov.items():
-            if k not in keys: raise KeyError(f"covariates key {k!r} is not a registered categorical covariate {keys}.")
-            if v != "marginal" and str(v) not in reg.categories[k]:
-                raise ValueError(f"category {v!r} of {k!r} was not seen in training (known: {reg.categories[k]}); use 'marginal' or a known one.")
-        for k in cont:
-            if k not in reg.setup.continuous_covariate_keys: raise KeyError(f"continuous key {k!r} is not a registered continuous covariate {reg.setup.continuous_covariate_keys}.")
         if not (library_size == "observed" or (isinstance(library_size, (int, float)) and library_size > 0)):
             raise ValueError(f"library_size={library_size!r} must be a positive number or 'observed'.")
-        gidx = None
-        if gene_list is not None:
-            missing = [g for g in gene_list if g not in set(reg.var_names)]
-            if missing: raise KeyError(f"genes {missing[:5]} are not among the model's genes.")
-            pos = {g: i for i, g in enumerate(reg.var_names)}; gidx = [pos[g] for g in gene_list]
-        def fn(b):
-            codes = b[Keys.CAT].clone()
-            for k, v in cov.items():
-                codes[:, keys.index(k)] = -1 if v == "marginal" else reg.categories[k].index(str(v))
-            conts = b[Keys.CONT].clone()
-            for k, v in cont.items():
-                j = reg.setup.continuous_covariate_keys.index(k); m, s = reg.cont_stats[k]; conts[:, j] = (float(v) - m) / s
-            c = self.module.covariates({Keys.CAT: codes, Keys.CONT: conts})
-            log_l = torch.log(b[Keys.LIBRARY]) if library_size == "observed" else torch.full_like(b[Keys.LIBRARY], float(np.log(library_size)))
-            mu, sigma = self.module.inference(b)
-            zs = [mu] if give_mean else [reparameterize(mu, sigma) for _ in range(n_samples)]
-            out = torch.stack([self.module.generative(z, c, log_l)["mu"] for z in zs]).mean(0)
-            return out if gidx is None else out[:, gidx]
-        res = self._map(fn, adata, batch_size, unseen)
-        if key_added is not None:
-            if gidx is not None: raise ValueError("key_added needs all genes (a layer has every gene); drop gene_list.")
-            targets = self.adatas if adata is None else [adata]; s = 0
-            for a in targets: a.layers[key_added] = res[s:s + a.n_obs]; s += a.n_obs
-        return res
+        fix_l = None if library_size == "observed" else (lambda b: {**b, Keys.LIBRARY: torch.full_like(b[Keys.LIBRARY], float(library_size))})
+        return self._decoded(adata, covariates, continuous, give_mean, n_samples, gene_list, batch_size, unseen, key_added, impose_extra=fix_l)
+

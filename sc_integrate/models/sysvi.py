@@ -15,9 +15,10 @@ from ..core import Keys
 from ..nn import MLP, CovariateEmbedding, one_hot_covariates, reparameterize, grad_reverse, dropout16
 from ..distributions import log_normal
 from ..priors import PRIORS, make_prior
-from ..train import LossOutput, Constant, LinearWarmup
+from ..module import BaseModule, LossOutput
+from ..train import Constant, LinearWarmup
 from ..data.registry import get_matrix
-from .base import BaseModel, _as_list
+from .base import BaseModel, ExpressionMixin, _as_list
 
 # %% auto #0
 __all__ = ['SYSVI_PRIORS', 'CYCLE_COVARIATES', 'SYSVI_PRESETS', 'standardized_mse', 'ConditionalMLP', 'SysVIModule',
@@ -60,7 +61,7 @@ class ConditionalMLP(nn.Module):
             if deterministic: h = F.batch_norm(h, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps)
             else: h = bn(h)
             h = F.relu(h)
-            # eager: F.dropout; a compiled CPU step takes 16-bit masks (inductor's own CPU RNG is slower)
+            # eager: F.dropout; a compiled CPU step takes 16-bit masks (`nn.dropout16`)
             if self.dropout > 0 and not deterministic: h = dropout16(h, self.dropout, self.training, fast=False)
         return h
 
@@ -68,7 +69,7 @@ class ConditionalMLP(nn.Module):
 SYSVI_PRIORS = PRIORS   # the priors `make_prior` builds
 CYCLE_COVARIATES = ("keep", "marginal")
 
-class SysVIModule(nn.Module):
+class SysVIModule(BaseModule):
     "sysVI and its ablations as a pure-torch module: `inference`, `generative`, `loss`; the system is the first categorical covariate."
     def __init__(self, n_input:int, # genes G
                  n_cats:list=(), # categories of each categorical covariate; n_cats[0] = number of systems
@@ -135,15 +136,26 @@ class SysVIModule(nn.Module):
         "The VampPrior's encoder: pseudoinputs and their covariates, encoded with running BatchNorm statistics and no dropout."
         return self.encode(u, self.covariates(cov), deterministic=True)
 
-    def inference(self, batch:dict) -> tuple:
-        "q(z|x,c): (mu, sigma) of a minibatch."
-        return self.encode(batch[Keys.X], self.covariates(batch))
+    def inference(self, batch:dict) -> dict:
+        "q(z|x,c): posterior mean `qz_mean`, standard deviation `qz_scale` and a sample `z` of a minibatch."
+        mu, sigma = self.encode(batch[Keys.X], self.covariates(batch))
+        return dict(qz_mean=mu, qz_scale=sigma, z=reparameterize(mu, sigma))
 
-    def generative(self, z:torch.Tensor, # latent (n, d)
-                   c:torch.Tensor, # covariates (n, n_cov)
+    def decode(self, z:torch.Tensor, # latent (n, d)
+               c:torch.Tensor, # covariates (n, n_cov)
+              ) -> torch.Tensor:
+        "The decoder's Gaussian mean (n, G)."
+        return self.x_mean(self.decoder(z, c))
+
+    def generative(self, inference_outputs:dict, # needs `z`
+                   batch:dict, # covariates of the decoder (`Keys.CAT`, `Keys.CONT`)
                   ) -> dict:
         "p(x|z,c): Gaussian `mean` (n, G) and per-gene standard deviation `sigma` (G,)."
-        return dict(mean=self.x_mean(self.decoder(z, c)), sigma=torch.exp(0.5 * self.x_log_var))
+        return dict(mean=self.decode(inference_outputs["z"], self.covariates(batch)), sigma=torch.exp(0.5 * self.x_log_var))
+
+    def expression(self, generative_outputs:dict) -> torch.Tensor:
+        "The decoded mean, in the input's (log1p) space."
+        return generative_outputs["mean"]
 
     def cycle_batch(self, batch:dict) -> dict:
         "Covariates of the cycle pass: each cell's system replaced by a uniformly drawn *other* system; other covariates kept (or marginal)."
@@ -158,8 +170,7 @@ class SysVIModule(nn.Module):
                        c_cycle:torch.Tensor, # covariates with the other system (n, n_cov)
                       ) -> torch.Tensor:
         "L_cyc per cell: decode z with the other system, re-encode the mean, compare posterior means (standardised)."
-        x_cycle = self.generative(z, c_cycle)["mean"]
-        mu_cycle, _ = self.encode(x_cycle, c_cycle)
+        mu_cycle, _ = self.encode(self.decode(z, c_cycle), c_cycle)
         return standardized_mse(mu, mu_cycle)
 
     def system_logits(self, z:torch.Tensor) -> torch.Tensor:
@@ -170,13 +181,10 @@ class SysVIModule(nn.Module):
         "L_adv: cross-entropy of the system classifier on gradient-reversed z, summed over cells."
         return F.cross_entropy(self.system_logits(grad_reverse(z, 1.0)), system, reduction="sum")
 
-    def loss(self, batch:dict, weights:dict) -> LossOutput:
+    def loss(self, batch:dict, inference_outputs:dict, generative_outputs:dict, weights:dict) -> LossOutput:
         "Negative ELBO + cycle + adversarial terms, summed over the minibatch."
-        x = batch[Keys.X]
-        c = self.covariates(batch)
-        mu, sigma = self.encode(x, c)
-        z = reparameterize(mu, sigma)
-        p = self.generative(z, c)
+        x, inf, p = batch[Keys.X], inference_outputs, generative_outputs
+        mu, sigma, z = inf["qz_mean"], inf["qz_scale"], inf["z"]
         nll = -log_normal(x, p["mean"], p["sigma"]).sum()
         kl = self.prior.kl(mu, sigma, z).sum()
         total = nll + weights.get("kl", self.kl_weight) * kl
@@ -191,6 +199,7 @@ class SysVIModule(nn.Module):
             total = total + weights.get("adv", self.adv_weight) * adv
             comps["adv"] = adv; comps["adv_accuracy"] = (logits.detach().argmax(1) == system).float().sum()
         return LossOutput({"loss": total}, {"loss": total, **comps}, x.shape[0])
+
 
 # %% ../../nbs/api/32_models.sysvi.ipynb #d40fcc01
 SYSVI_PRESETS = {
@@ -208,30 +217,12 @@ def sysvi_max_epochs(n_cells:int, # training cells
     "scvi-tools' default number of epochs: min(round(20000 / n_cells * 400), cap)."
     return int(min(round(20000 / max(n_cells, 1) * 400), cap))
 
-def _impose_covariates(reg, covariates:dict|None, continuous:dict|None):
-    "Validate counterfactual covariates and return `fn(batch) -> batch` that imposes them on every cell."
-    cov, cont = dict(covariates or {}), dict(continuous or {})
-    keys, ckeys = reg.setup.cat_keys, reg.setup.continuous_covariate_keys
-    for k, v in cov.items():
-        if k not in keys: raise KeyError(f"covariates key {k!r} is not a registered categorical covariate {keys}.")
-        if v != "marginal" and str(v) not in reg.categories[k]:
-            raise ValueError(f"category {v!r} of {k!r} was not seen in training (known: {reg.categories[k]}); use 'marginal' or a known one.")
-    for k in cont:
-        if k not in ckeys: raise KeyError(f"continuous key {k!r} is not a registered continuous covariate {ckeys}.")
-    def fn(b):
-        codes, conts = b[Keys.CAT].clone(), b[Keys.CONT].clone()
-        for k, v in cov.items(): codes[:, keys.index(k)] = -1 if v == "marginal" else reg.categories[k].index(str(v))
-        for k, v in cont.items():
-            m, s = reg.cont_stats[k]; conts[:, ckeys.index(k)] = (float(v) - m) / s
-        return {**b, Keys.CAT: codes, Keys.CONT: conts}
-    return fn
-
-class SysVI(BaseModel):
+class SysVI(ExpressionMixin, BaseModel):
     "sysVI: cVAE on log-normalised expression with a VampPrior and latent cycle-consistency across systems, and its ablations."
     module_cls = SysVIModule
     data_type = "normalized"
-    obsm_key = Keys.X_SYSVI
-    uns_key = Keys.SYSVI
+    obsm_key = "X_sysvi"       # adata.obsm: the latent
+    uns_key = "sysvi"          # adata.uns: parameters and history
     train_defaults = dict(max_epochs=400, batch_size=128, lr=1e-3, weight_decay=0.0)
 
     @classmethod
@@ -334,23 +325,6 @@ class SysVI(BaseModel):
                                   key_added:str|None=None, # write the result to `adata.layers[key_added]`
                                  ) -> np.ndarray:
         "Decoded expression under chosen (counterfactual) system and covariates: the decoder's Gaussian mean."
-        reg = self.registry
-        impose = _impose_covariates(reg, covariates, continuous)
-        gidx = None
-        if gene_list is not None:
-            missing = [g for g in gene_list if g not in set(reg.var_names)]
-            if missing: raise KeyError(f"genes {missing[:5]} are not among the model's genes.")
-            pos = {g: i for i, g in enumerate(reg.var_names)}; gidx = [pos[g] for g in gene_list]
-        def fn(b):
-            mu, sigma = self.module.inference(b)
-            c = self.module.covariates(impose(b))
-            zs = [mu] if give_mean else [reparameterize(mu, sigma) for _ in range(n_samples)]
-            out = torch.stack([self.module.generative(z, c)["mean"] for z in zs]).mean(0)
-            if not log1p: out = torch.expm1(out).clamp(min=0)
-            return out if gidx is None else out[:, gidx]
-        res = self._map(fn, adata, batch_size, unseen)
-        if key_added is not None:
-            if gidx is not None: raise ValueError("key_added needs all genes (a layer has every gene); drop gene_list.")
-            targets = self.adatas if adata is None else [adata]; s = 0
-            for a in targets: a.layers[key_added] = res[s:s + a.n_obs]; s += a.n_obs
-        return res
+        tf = None if log1p else (lambda out: torch.expm1(out).clamp(min=0))
+        return self._decoded(adata, covariates, continuous, give_mean, n_samples, gene_list, batch_size, unseen, key_added, transform=tf)
+
