@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CMD = 'pip install torch==2.13.0 && pip install -e . && sc-integrate demo --out sc_integrate_demo'
-TEST_CMD = 'pip install torch==2.13.0 && pip install -e ".[dev]" && SC_INTEGRATE_DATA="$PWD/../shared/data" nbdev_test --n_workers 2 --flags slow'
+TEST_CMD = 'pip install torch==2.13.0 && pip install -e ".[dev]" && SC_INTEGRATE_DATA="$PWD/../shared/data" nbdev_test --n_workers 2 --timing'
 
 
 def render() -> str:

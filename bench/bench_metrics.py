@@ -31,7 +31,7 @@ def synthetic(n, d=30, n_types=12, n_batches=4, seed=0):
 def run_scib(X, pre, lab, bat):
     a = ad.AnnData(np.zeros((len(X), 1), np.float32), obs=pd.DataFrame({"b": bat, "l": lab}, index=[str(i) for i in range(len(X))]))
     a.obsm["X_emb"] = X; a.obsm["X_pre"] = pre
-    bm = Benchmarker(a, batch_key="b", label_key="l", embedding_obsm_keys=["X_emb"], pre_integrated_embedding_obsm_key="X_pre",
+    bm = Benchmarker(a, batch_key="b", labels_key="l", embedding_obsm_keys=["X_emb"], pre_integrated_embedding_obsm_key="X_pre",
                      n_jobs=-1, progress_bar=False)
     t0 = time.perf_counter(); bm.prepare(); t_nn = time.perf_counter() - t0
     bm.benchmark(); t = time.perf_counter() - t0

@@ -167,7 +167,7 @@ class Benchmark:
     "Run methods x settings x seeds on one AnnData and score every run."
     def __init__(self, adata:AnnData, # the data (raw counts in `expression_layer` for baselines and Moran's I)
                  batch_key:str, # obs column of the batch / system (iLISI, kBET...)
-                 label_key:str, # obs column of cell types
+                 labels_key:str, # obs column of cell types
                  methods:list, # `Method`s
                  seeds=(0, 1, 2), # seeds of every setting (sysVI: 3)
                  metrics="sysvi", # metric preset or list (see `sc_integrate.metrics.score_embedding`)
@@ -179,11 +179,11 @@ class Benchmark:
                  progress:bool=True, # progress bar over runs
                  keep_embeddings:bool=True, # keep every embedding (for UMAPs of representative runs)
                 ):
-        for k in (batch_key, label_key, sample_key):
+        for k in (batch_key, labels_key, sample_key):
             if k is not None and k not in adata.obs: raise KeyError(f"{k!r} is not a column of adata.obs (columns: {list(adata.obs.columns)}).")
         names = [m.name for m in methods]
         if len(set(names)) != len(names): raise ValueError(f"method names must be unique, got {names}.")
-        self.adata, self.batch_key, self.label_key, self.methods, self.seeds = adata, batch_key, label_key, list(methods), list(seeds)
+        self.adata, self.batch_key, self.labels_key, self.methods, self.seeds = adata, batch_key, labels_key, list(methods), list(seeds)
         self.metrics, self.standardize_dims, self.progress, self.keep_embeddings = metrics, standardize_dims, progress, keep_embeddings
         self.sample_key, self.expression_layer, self.expression_target_sum = sample_key, expression_layer, expression_target_sum
         self.moran_kwargs = dict(moran_kwargs or {})
@@ -194,7 +194,7 @@ class Benchmark:
                 if not isinstance(metrics, str): raise ValueError("metric 'moran' needs `sample_key` (Moran's I is computed per sample and cell type).")
             else:
                 self.moran = moran_reference(log_normalized(adata, expression_layer, expression_target_sum), adata.obs[sample_key],
-                                             adata.obs[label_key], **self.moran_kwargs)
+                                             adata.obs[labels_key], **self.moran_kwargs)
         self.pre = None
         if (isinstance(metrics, str) and metrics in ("scib", "all")) or (not isinstance(metrics, str) and "pcr_comparison" in metrics):
             self.pre = pca_baseline(adata, expression_layer, 15, True, expression_target_sum)
@@ -205,7 +205,7 @@ class Benchmark:
         from tqdm.auto import tqdm
         jobs = [(m, p, s) for m in self.methods for p in m.settings() for s in self.seeds]
         rows = []
-        batch, labels = self.adata.obs[self.batch_key].to_numpy(), self.adata.obs[self.label_key].to_numpy()
+        batch, labels = self.adata.obs[self.batch_key].to_numpy(), self.adata.obs[self.labels_key].to_numpy()
         for m, params, seed in tqdm(jobs, disable=not self.progress, desc="runs"):
             run_id = f"{m.name} | {_setting_name(params)} | seed {seed}"
             t0 = time.perf_counter()
@@ -353,4 +353,4 @@ def plot_umaps(bench:Benchmark, selection:dict, color_keys:list|None=None, seed:
     if not bench.embeddings: raise ValueError("embeddings were not kept: create the Benchmark with keep_embeddings=True.")
     w = ad.AnnData(np.zeros((bench.adata.n_obs, 0), np.float32), obs=bench.adata.obs.copy())
     for m, r in selection["best"]["representative_run"].items(): w.obsm[m] = bench.embeddings[r]
-    return umap_grid(w, list(selection["best"].index), color_keys or [bench.batch_key, bench.label_key], seed=seed)
+    return umap_grid(w, list(selection["best"].index), color_keys or [bench.batch_key, bench.labels_key], seed=seed)

@@ -622,13 +622,13 @@ def score_embeddings(embeddings:dict, # name -> (n_cells, n_dims) array
 def score_adata(adata:AnnData, # AnnData with the embeddings in obsm
                 obsm_keys:list, # obsm keys to score
                 batch_key:str, # obs column of batches
-                label_key:str, # obs column of cell types
+                labels_key:str, # obs column of cell types
                 metrics="piano", # preset or list of metric names
                 **kwargs, # `score_embedding` options
                ) -> pd.DataFrame:
     "`score_embeddings` over `adata.obsm[key]` for each key."
     for key in obsm_keys:
         if key not in adata.obsm: raise KeyError(f"adata.obsm has no {key!r} (available: {list(adata.obsm)}); compute it first.")
-    for col in (batch_key, label_key):
+    for col in (batch_key, labels_key):
         if col not in adata.obs: raise KeyError(f"{col!r} is not a column of adata.obs.")
-    return score_embeddings({k_: adata.obsm[k_] for k_ in obsm_keys}, adata.obs[batch_key], adata.obs[label_key], metrics, **kwargs)
+    return score_embeddings({k_: adata.obsm[k_] for k_ in obsm_keys}, adata.obs[batch_key], adata.obs[labels_key], metrics, **kwargs)
