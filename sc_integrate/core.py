@@ -22,6 +22,7 @@ class Keys:
     CONT = "cont"                    # standardised continuous covariates (n_cells x n_keys)
     LIBRARY = "library"              # total counts per cell over the registered genes
     LABELS = "labels"                # integer codes of the labels key
+    REF = "ref"                      # fixed reference embedding per cell, from an obsm key (SAILERX)
 
 
 # %% ../nbs/api/00_core.ipynb #332bd2cf

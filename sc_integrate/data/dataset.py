@@ -220,11 +220,8 @@ class AnnDataset:
                      device:str|torch.device="auto", # device of the minibatches
                      unseen:str="error", # categories unseen in `registry`: "error" or "marginal"
                      max_dense_bytes:int=2**30, # "auto" uses dense storage below this size, CSR above
-                     nnz:bool=False, # deprecated and ignored (minibatches no longer carry `Keys.X_NNZ`); kept until callers stop passing it
                     ) -> AnnDataset:
         "Build one stored field per per-cell registry field (the standard ones: X, library, cat, cont, labels) of a registered AnnData."
-        if nnz: warnings.warn("AnnDataset.from_anndata(nnz=True) is deprecated and ignored: minibatches no longer carry Keys.X_NNZ; "
-                              "find the non-zeros of X in the model.", DeprecationWarning, stacklevel=2)
         if memory_mode not in MEMORY_MODES: raise ValueError(f"memory_mode={memory_mode!r} must be one of {MEMORY_MODES}.")
         device = get_device(device)
         enc = registry.encode(adata, unseen)

@@ -126,9 +126,10 @@ class BaseModel(LatentMixin):
                       continuous_covariate_keys:list|None=None, # continuous covariates
                       labels_key:str|None=None, # cell-type labels (optional)
                      ) -> None:
-        "Validate and register `adata` for this model; writes `adata.uns['_sc_integrate']`."
+        "Validate and register `adata` for this model; writes `adata.uns['_sc_integrate'][<model name>]` (other models' registrations are kept)."
         setup_anndata(adata, layer=layer, batch_key=batch_key, categorical_covariate_keys=categorical_covariate_keys,
-                      continuous_covariate_keys=continuous_covariate_keys, labels_key=labels_key, data_type=cls.data_type)
+                      continuous_covariate_keys=continuous_covariate_keys, labels_key=labels_key, data_type=cls.data_type,
+                      model=cls.__name__)
 
     def __init__(self, adata:AnnData|list, # one registered AnnData, or several registered identically
                  seed:int|None=0, # seed of the initial weights
@@ -136,11 +137,11 @@ class BaseModel(LatentMixin):
                 ):
         self.adatas = _as_list(adata)
         for a in self.adatas:
-            s = get_setup(a)
+            s = get_setup(a, type(self).__name__)
             if s.data_type != self.data_type:
                 raise ValueError(f"adata was registered with data_type={s.data_type!r} but {type(self).__name__} needs "
                                  f"{self.data_type!r}: run `{type(self).__name__}.setup_anndata(adata, ...)`.")
-        self.registry = Registry.from_adatas(self.adatas)
+        self.registry = Registry.from_adatas(self.adatas, model=type(self).__name__)
         self.module_kwargs, self.seed = dict(module_kwargs), seed
         with seeded(seed): self.module = self._build_module(**module_kwargs)   # the user's generators are left alone
         self.history, self.is_trained, self.train_kwargs, self.trainer = None, False, {}, None
