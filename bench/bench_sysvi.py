@@ -11,8 +11,8 @@ for the compiled row it holds the `torch.compile` time; scvi-tools' epochs are t
 ratio to scvi-tools. With --rounds R the comparison is repeated R times with fresh models, seed r in round r, and the
 median ratio is printed (this machine's speed drifts by 10-30% over minutes). With --score, every latent is scored with
 the sysVI metrics (iLISI across species, NMI-fixed, mean per-cell-type Jaccard, bio, batch and overall), with the mean
-over seeds when R > 1. Our step runs eager and, unless --no-compiled, also compiled (opt-in on CPU, the default on CUDA; on CPU the compiled step takes 16-bit
-dropout masks and ATen random numbers, see `sc_integrate.nn.dropout16`).
+over seeds when R > 1. Our step runs eager and, unless --no-compiled, also compiled (`torch.compile` of the forward-backward pass; opt-in on CPU,
+the default on CUDA).
 """
 from __future__ import annotations
 import argparse, warnings

@@ -14,8 +14,8 @@ from .registry import Registry, ModalityRegistry, get_matrix, modalities_of
 
 # %% auto #0
 __all__ = ['TOKEN_PARTS', 'MEMORY_MODES', 'STORAGES', 'PRESENT', 'FieldStorage', 'DenseField', 'CSRField', 'TokenStorage',
-           'register_storage', 'AnnDataset', 'ConcatDataset', 'modality_datasets', 'MultiModalDataset', 'BatchSampler',
-           'BalancedBatchSampler']
+           'register_storage', 'AnnDataset', 'ConcatDataset', 'index_device', 'modality_datasets', 'MultiModalDataset',
+           'BatchSampler', 'BalancedBatchSampler']
 
 # %% ../../nbs/api/02_data.dataset.ipynb #061c0eb5
 def _int_dtype(max_value:int) -> torch.dtype:
@@ -273,9 +273,15 @@ class ConcatDataset:
 # %% ../../nbs/api/02_data.dataset.ipynb #4d74f2a5
 PRESENT = "present"    # per-modality minibatch key: bool per cell, False where the cell lacks the modality
 
-def _index_device(ds) -> torch.device:
-    f = next(iter(ds.fields.values())); store = getattr(f, "indptr", None)
-    return (store if store is not None else f.data).device
+def index_device(ds) -> torch.device:
+    "Where a dataset's row storage lives (index tensors are made there): an `AnnDataset`, a `ConcatDataset` or a `MultiModalDataset`."
+    if isinstance(getattr(ds, "positions", None), dict): return next(iter(ds.positions.values())).device
+    parts = getattr(ds, "parts", [ds])
+    f = next(iter(parts[0].fields.values()))
+    for name in ("indptr", "data"):
+        t = getattr(f, name, None)
+        if torch.is_tensor(t): return t.device
+    return torch.device("cpu")
 
 def modality_datasets(data, # MuData or dict name -> AnnData
                       registry:ModalityRegistry, # one registry per modality
@@ -304,7 +310,7 @@ class MultiModalDataset:
             p = torch.as_tensor(np.asarray(p), dtype=torch.long)
             if len(p) and int(p.max()) >= len(parts[m]): raise ValueError(f"positions of {m!r} reach row {int(p.max())} but its dataset has {len(parts[m])} cells.")
             if PRESENT in parts[m].fields: raise ValueError(f"modality {m!r} has a field named {PRESENT!r}, the presence mask's key; rename the field.")
-            self.positions[m] = p.to(_index_device(parts[m]))
+            self.positions[m] = p.to(index_device(parts[m]))
         self.n_obs = next(iter(ns.values()))
         first = next(iter(self.parts.values()))
         self.device = next(iter(first.fields.values())).device

@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 import numpy as np
 import torch
-from .dataset import BatchSampler
+from .dataset import BatchSampler, index_device
 
 
 # %% auto #0
-__all__ = ['ZIP_MODES', 'Loader', 'BatchLoader', 'index_device', 'sequential_batches', 'ZipLoader']
+__all__ = ['ZIP_MODES', 'Loader', 'BatchLoader', 'sequential_batches', 'ZipLoader']
 
 # %% ../../nbs/api/04_data.loaders.ipynb #95abe9f2
 class Loader:
@@ -56,15 +56,6 @@ class BatchLoader(Loader):
     def state_dict(self): return {"generator": self.generator.get_state()} if self.generator is not None else {}
     def load_state_dict(self, sd):
         if self.generator is not None and "generator" in sd: self.generator.set_state(sd["generator"])
-
-def index_device(dataset) -> torch.device:
-    "Where a dataset's row storage lives (index tensors are made there)."
-    parts = getattr(dataset, "parts", [dataset])
-    f = next(iter(parts[0].fields.values()))
-    for name in ("indptr", "data"):
-        t = getattr(f, name, None)
-        if torch.is_tensor(t): return t.device
-    return torch.device("cpu")
 
 def sequential_batches(dataset, # `dataset[idx]` -> dict of tensors
                        batch_size:int=1024, # cells per minibatch
