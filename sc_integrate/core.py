@@ -45,14 +45,13 @@ def seed_everything(seed:int|None, # the seed; `None` leaves every generator as 
     g = torch.Generator(); g.manual_seed(seed)
     return g
 @contextlib.contextmanager
-def seeded(seed:int|None, # the seed; `None` draws from the current global state (still restored afterwards)
+def seeded(seed:int|None, # the seed; `None` runs the block on the caller's generators as they are (unseeded: they advance)
           ):
     "Run a block on torch's global generators seeded with `seed`, then restore the caller's state: the user's RNGs are never reseeded."
-    devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    if seed is None: yield; return
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     with torch.random.fork_rng(devices=devices):
-        if seed is not None:
-            torch.manual_seed(seed)
-            if devices: torch.cuda.manual_seed_all(seed)
+        torch.manual_seed(seed)          # seeds the CPU and every CUDA device, all of them forked above
         yield
 
 

@@ -97,6 +97,13 @@ def make_optimizer(params:list, # parameters to update
     try: return cls(params, lr=lr, weight_decay=weight_decay, fused=True)
     except (RuntimeError, ValueError, TypeError): return cls(params, lr=lr, weight_decay=weight_decay)
 
+def _detach(x):
+    "Detached copy of nested outputs (tensors inside dicts, lists, tuples); other values pass through."
+    if torch.is_tensor(x): return x.detach()
+    if isinstance(x, dict): return {k: _detach(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return type(x)(_detach(v) for v in x)
+    return x
+
 def _zero(params):
     for p in params: p.grad = None      # zero_grad(set_to_none=True) without its per-call bookkeeping
 
@@ -106,7 +113,7 @@ class TrainingPlan:
                  weight_decay:float|None=None, # weight decay (None = the trainer's)
                  optimizer:str|None=None, # "adamw" or "adam" (None = the trainer's)
                  grad_clip:float|None=None, # clip the gradient norm of each optimiser's parameters
-                 lr_scheduler=None, # callable `optimizer -> torch.optim.lr_scheduler.LRScheduler`, e.g. `lambda o: ExponentialLR(o, 0.995)`
+                 lr_scheduler=None, # callable `optimizer -> torch.optim.lr_scheduler.LRScheduler`, e.g. `lambda o: ExponentialLR(o, 0.995)`; `ReduceLROnPlateau` steps on the validation (else training) `loss`
                  lr_scheduler_interval:str="epoch", # step the scheduler every "epoch" or every optimiser "step"
                  accumulate_grad_batches:int=1, # minibatches whose gradients are summed before each optimiser step
                  loss_key:str="loss", # the `LossOutput.losses` entry the main optimiser minimises
@@ -156,12 +163,12 @@ class TrainingPlan:
         with self.autocast(): inf, _, out = self.module(batch, weights)
         loss = out.losses[self.loss_key]
         (loss / self.accumulate_grad_batches if self.accumulate_grad_batches > 1 else loss).backward()
-        return {k: v.detach() for k, v in inf.items() if torch.is_tensor(v)}, {k: v.detach() for k, v in out.components.items()}, out.n_obs
+        return _detach(inf), {k: v.detach() for k, v in out.components.items()}, out.n_obs
 
     def _optimizer_step(self, name):
         if self.grad_clip: torch.nn.utils.clip_grad_norm_(self.params[name], self.grad_clip)
         self.optimizers[name].step()
-        if name in self.schedulers and self.lr_scheduler_interval == "step": self.schedulers[name].step()
+        if name in self.schedulers and self.lr_scheduler_interval == "step" and not _plateau(self.schedulers[name]): self.schedulers[name].step()
 
     def step(self, batch:dict, # minibatch
              weights:dict, # schedule weights
@@ -174,10 +181,15 @@ class TrainingPlan:
         return comps, n_obs
 
     def end_epoch(self):
-        "Called after each epoch: a partial accumulation window steps, epoch schedulers step."
+        "Called after each epoch's minibatches: a partial accumulation window steps (its gradients are still divided by the full window)."
         if self._micro: self._micro = 0; self._optimizer_step("main")
-        if self.lr_scheduler_interval == "epoch":
-            for s in self.schedulers.values(): s.step()
+
+    def step_schedulers(self, metric:float|None=None, # the epoch's validation (else training) loss, for `ReduceLROnPlateau`
+                       ):
+        "Called after each epoch (and its validation): epoch schedulers step; plateau schedulers read `metric`."
+        for s in self.schedulers.values():
+            if _plateau(s): s.step(metric)
+            elif self.lr_scheduler_interval == "epoch": s.step()
 
     def lrs(self) -> dict:
         "Current learning rate of each optimiser."
@@ -191,8 +203,10 @@ class TrainingPlan:
         for k, s in self.schedulers.items(): s.load_state_dict(sd["schedulers"][k])
         self._micro = sd.get("micro", 0)
 
+def _plateau(s) -> bool: return isinstance(s, torch.optim.lr_scheduler.ReduceLROnPlateau)
+
 class AdversarialPlan(TrainingPlan):
-    "The VAE plan plus a discriminator trained on the same forward pass: after the main step, `n_disc_steps` steps on the detached `inference` outputs."
+    "The VAE plan plus a discriminator trained on the same forward pass: after the main step, `n_disc_steps` steps on the detached `inference` outputs (every minibatch; `accumulate_grad_batches` applies to the main optimiser)."
     def __init__(self, n_disc_steps:int=1, # discriminator steps per minibatch
                  disc_lr:float|None=None, # the discriminator's learning rate (None = the main one)
                  disc_weight_decay:float|None=None, # its weight decay (None = the main one)
@@ -212,7 +226,7 @@ class AdversarialPlan(TrainingPlan):
         ids = {id(p) for p in disc}
         main = [p for p in module.parameters() if p.requires_grad and id(p) not in ids]
         return {"main": make_optimizer(main, self.optimizer, self.lr, self.weight_decay),
-                "disc": make_optimizer(disc, self.optimizer, self.disc_lr or self.lr,
+                "disc": make_optimizer(disc, self.optimizer, self.lr if self.disc_lr is None else self.disc_lr,
                                        self.weight_decay if self.disc_weight_decay is None else self.disc_weight_decay)}
 
     def step(self, batch, weights):
@@ -225,14 +239,10 @@ class AdversarialPlan(TrainingPlan):
             with self.autocast(): d = self.module.discriminator_loss(inf, batch, weights)
             d.losses[self.disc_loss_key].backward()
             self._optimizer_step("disc")
-            sfx = f"_step{j + 1}" if self.n_disc_steps > 1 else ""
-            comps.update({f"{k}{sfx}": v.detach() for k, v in d.components.items()})
+            sfx, scale = f"_step{j + 1}" if self.n_disc_steps > 1 else "", int(n_obs) / int(d.n_obs)   # per discriminator cell
+            comps.update({f"{k}{sfx}": v.detach() * scale for k, v in d.components.items()})
         return comps, n_obs
 
-    def end_epoch(self):
-        if self._micro: self._micro = 0; self._optimizer_step("main")
-        if self.lr_scheduler_interval == "epoch":
-            for s in self.schedulers.values(): s.step()
 
 
 # %% ../nbs/api/20_train.ipynb #108c98ec
@@ -251,14 +261,16 @@ def _copy_into(src, buf):
 class StateBuffer:
     "The last good (or best) state of a module and its optimisers, kept in tensors allocated once and overwritten in place."
     def __init__(self): self.state = None
-    def save(self, module:nn.Module, plan:TrainingPlan|None=None):
-        "Copy the current state in."
-        cur = {"module": module.state_dict(), "plan": plan.state_dict() if plan is not None else None}
+    def save(self, module:nn.Module, plan:TrainingPlan|None=None, meta:dict|None=None):
+        "Copy the current state in (`meta`: further state, e.g. the step count and random state)."
+        cur = {"module": module.state_dict(), "plan": plan.state_dict() if plan is not None else None, "meta": meta}
         self.state = _copy_into(cur, self.state)
-    def restore(self, module:nn.Module, plan:TrainingPlan|None=None):
-        "Load the saved state back."
-        module.load_state_dict(self.state["module"])
-        if plan is not None and self.state["plan"] is not None: plan.load_state_dict(self.state["plan"])
+    def restore(self, module:nn.Module, plan:TrainingPlan|None=None) -> dict|None:
+        "Load a copy of the saved state back (the buffer stays private: optimisers keep tensors they are given); returns `meta`."
+        st = _copy_into(self.state, None)
+        module.load_state_dict(st["module"])
+        if plan is not None and st["plan"] is not None: plan.load_state_dict(st["plan"])
+        return st["meta"]
 
 def _is_loader(x) -> bool: return isinstance(x, Loader) or (hasattr(x, "__iter__") and hasattr(x, "set_epoch"))
 
@@ -282,7 +294,7 @@ class Trainer:
                  accumulate_grad_batches:int=1, # minibatches per optimiser step (with the default plan)
                  lr_scheduler=None, # callable `optimizer -> LRScheduler` (with the default plan)
                  lr_scheduler_interval:str="epoch", # "epoch" or "step" (with the default plan)
-                 seed:int|None=0, # seed of shuffling, the validation split and the training noise (the user's generators are left alone)
+                 seed:int|None=0, # seed of shuffling, the validation split and the training noise (the user's generators are left alone; None = drawn from them)
                  validation_fraction:float=0.0, # cells held out (with a dataset as `data`) to report and early-stop on a validation loss
                  early_stopping_patience:int|None=None, # epochs without validation improvement before stopping
                  early_stopping_key:str="loss", # validation history column to monitor
@@ -298,7 +310,8 @@ class Trainer:
         if max_epochs is None and max_steps is None: raise ValueError("give max_epochs or max_steps.")
         for name, v in (("max_epochs", max_epochs), ("max_steps", max_steps), ("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep_checkpoints)):
             if v is not None and int(v) < 1: raise ValueError(f"{name}={v} must be >= 1.")
-        self.max_steps, self.batch_size = max_steps, batch_size
+        self.max_epochs, self.max_steps, self.batch_size = max_epochs, max_steps, batch_size
+        if seed is None: seed = int(torch.randint(0, 2**62, ()))       # unseeded: a fresh stream, drawn from (and advancing) the user's
         self.compile = (self.device.type == "cuda") if compile is None else bool(compile)
         self.seed, self.callbacks, self.progress = seed, list(callbacks), progress
         self.early_stopping_patience, self.early_stopping_key = early_stopping_patience, early_stopping_key
@@ -317,25 +330,33 @@ class Trainer:
             self.train_indices = self.val_indices = None
         else:
             if val_data is not None: raise ValueError("val_data= goes with a Loader as data; with a dataset use validation_fraction.")
+            if sampler is not None and validation_fraction:
+                raise ValueError("sampler= draws from every cell and would train on the validation cells: drop sampler= or validation_fraction.")
             self._split(data, validation_fraction, sampler)
         if early_stopping_patience and self.val_loader is None:
             raise ValueError("early_stopping_patience needs a held-out split: set validation_fraction > 0 (e.g. 0.1), or pass val_data.")
         steps_per_epoch = len(self.train_loader)
-        self.max_epochs = max_epochs if max_steps is None else min(max_epochs or math.inf, math.ceil(max_steps / steps_per_epoch))
         self.schedules, self.weights = dict(schedules or {}), {}
         for k, s in self.schedules.items():
             s.bind(steps_per_epoch); s.to(self.device); s.update(0); self.weights[k] = s.value
         if plan is None:
             plan = TrainingPlan(lr, weight_decay, optimizer, grad_clip, lr_scheduler, lr_scheduler_interval, accumulate_grad_batches)
-        else:
-            if accumulate_grad_batches != 1 or lr_scheduler is not None:
-                raise ValueError("with plan=..., give accumulate_grad_batches and lr_scheduler to the plan.")
+        else:       # a model's own plan takes the trainer's options where it sets none
+            if accumulate_grad_batches != 1:
+                if plan.accumulate_grad_batches not in (1, accumulate_grad_batches):
+                    raise ValueError(f"accumulate_grad_batches={accumulate_grad_batches} conflicts with the plan's {plan.accumulate_grad_batches}.")
+                plan.accumulate_grad_batches = int(accumulate_grad_batches)
+            if lr_scheduler is not None:
+                if plan.lr_scheduler is not None: raise ValueError("lr_scheduler= given to both the trainer and the plan: give it once.")
+                TrainingPlan.__init__(plan, plan.lr, plan.weight_decay, plan.optimizer, plan.grad_clip, lr_scheduler,
+                                      lr_scheduler_interval, plan.accumulate_grad_batches, plan.loss_key)
             plan.fill(lr=lr, weight_decay=weight_decay, optimizer=optimizer, grad_clip=grad_clip)
         self.plan = plan
         self.plan.setup(self.module, self.device, self.compile, precision)
         self.precision = precision
         self.epoch, self.global_step, self.history, self.val_history = 0, 0, [], []
-        self._last_good, self._best, self._last_ckpt = StateBuffer(), StateBuffer(), None
+        self._last_good, self._best, self._last_ckpt, self._written = StateBuffer(), StateBuffer(), None, []
+        self._es = {"best": math.inf, "bad_epochs": 0, "best_epoch": None}   # early-stopping state (checkpointed)
 
     def _split(self, dataset, validation_fraction, sampler):
         n = len(dataset)
@@ -370,7 +391,8 @@ class Trainer:
         "Everything needed to resume: module, plan (optimisers, schedulers), schedule position, history, loader and random state."
         return {"module": self.module.state_dict(), "plan": self.plan.state_dict(), "epoch": self.epoch,
                 "global_step": self.global_step, "history": list(self.history), "val_history": list(self.val_history),
-                "rng": self._get_rng() if self._in_fit else self._rng, "loader": self.train_loader.state_dict()}
+                "rng": self._get_rng() if self._in_fit else self._rng, "loader": self.train_loader.state_dict(),
+                "early_stopping": dict(self._es), "best_module": self._best.state["module"] if self._es["best_epoch"] and self._best.state else None}
 
     def load_state_dict(self, sd:dict):
         if "plan" not in sd: raise ValueError("this checkpoint was written before foundation v2 (no training plan state); it cannot be resumed.")
@@ -380,6 +402,8 @@ class Trainer:
         self._rng = sd["rng"]
         if self._in_fit: self._set_rng(self._rng)
         self.train_loader.load_state_dict(sd.get("loader", {}))
+        self._es = dict(sd.get("early_stopping") or {"best": math.inf, "bad_epochs": 0, "best_epoch": None})
+        if sd.get("best_module") is not None: self._best.state = {"module": sd["best_module"], "plan": None, "meta": None}
         for s in self.schedules.values(): s.update(self.global_step)
 
     def save_checkpoint(self, path:str|Path):
@@ -403,8 +427,11 @@ class Trainer:
         try: os.link(self._last_ckpt, tmp)            # last.pt: the same file under a second name, no second write
         except OSError: shutil.copyfile(self._last_ckpt, tmp)
         os.replace(tmp, d / "last.pt")
-        if self.keep_checkpoints:
-            for old in sorted(d.glob("epoch_[0-9][0-9][0-9][0-9].pt"))[:-self.keep_checkpoints]: old.unlink()
+        if self._last_ckpt not in self._written: self._written.append(self._last_ckpt)
+        if self.keep_checkpoints:                     # only files this trainer wrote, oldest first
+            while len(self._written) > self.keep_checkpoints:
+                old = self._written.pop(0)
+                if old.exists(): old.unlink()
 
     # ---- loop --------------------------------------------------------------------------
     def _epoch(self):
@@ -448,17 +475,20 @@ class Trainer:
     def _fit(self, resume_from):
         if resume_from is not None: self.load_checkpoint(resume_from)
         for cb in self.callbacks: cb.on_train_start(self)
-        best, bad_epochs, have_best = math.inf, 0, False
-        self._last_good.save(self.module, self.plan)
-        bar = tqdm(range(self.epoch, self.max_epochs), desc="Training", disable=not self.progress, initial=self.epoch, total=self.max_epochs)
+        self._last_good.save(self.module, self.plan, self._meta())
+        end = self._end_epoch()
+        bar = tqdm(range(self.epoch, end), desc="Training", disable=not self.progress, initial=self.epoch, total=end)
         stop = False
         for epoch in bar:
             if self.max_steps is not None and self.global_step >= self.max_steps: break
+            if self.max_epochs is not None and epoch >= self.max_epochs: break
             t0 = time.perf_counter()
             logs = self._epoch()
             bad = [k for k, v in logs.items() if not math.isfinite(v)]
             if bad:
-                self._last_good.restore(self.module, self.plan)
+                meta = self._last_good.restore(self.module, self.plan)
+                self.global_step = meta["global_step"]; self.train_loader.load_state_dict(meta["loader"]); self._set_rng(meta["rng"])
+                for s in self.schedules.values(): s.update(self.global_step)
                 ck = f" The last good checkpoint is {self._last_ckpt}." if self._last_ckpt else ""
                 raise FloatingPointError(
                     f"non-finite loss ({', '.join(f'{k}={logs[k]}' for k in bad)}) in epoch {epoch + 1}; the model was "
@@ -467,30 +497,44 @@ class Trainer:
             self.epoch = epoch + 1
             logs = {"epoch": self.epoch, **logs, "time_s": time.perf_counter() - t0}
             for k, s in self.schedules.items(): logs[f"w_{k}"] = s.at(self.global_step)
-            if self.plan.schedulers: logs.update({f"lr_{k}" if len(self.plan.optimizers) > 1 else "lr": v for k, v in self.plan.lrs().items()})
             self.history.append(logs)
             val = self.validate()
             if val: self.val_history.append({"epoch": self.epoch, **val})
-            self._last_good.save(self.module, self.plan)
-            done = self.epoch == self.max_epochs or (self.max_steps is not None and self.global_step >= self.max_steps)
-            if self.checkpoint_every and (self.epoch % self.checkpoint_every == 0 or done): self._write_checkpoints()
+            self.plan.step_schedulers((val or logs).get("loss"))
+            if self.plan.schedulers:     # the learning rate after this epoch's scheduler step (the history row is this dict)
+                logs.update({f"lr_{k}" if len(self.plan.optimizers) > 1 else "lr": v for k, v in self.plan.lrs().items()})
             bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k not in ("epoch", "time_s") and not k.startswith(("w_", "lr"))}, refresh=False)
             if val and self.early_stopping_patience:
                 if self.early_stopping_key not in val:
                     raise KeyError(f"early_stopping_key={self.early_stopping_key!r} is not a validation column {list(val)}.")
-                cur = val[self.early_stopping_key]
-                if cur < best - 1e-8: best, bad_epochs, have_best = cur, 0, True; self._best.save(self.module)
+                cur, es = val[self.early_stopping_key], self._es
+                if cur < es["best"] - 1e-8: es.update(best=cur, bad_epochs=0, best_epoch=self.epoch); self._best.save(self.module)
                 else:
-                    bad_epochs += 1
-                    if bad_epochs >= self.early_stopping_patience: stop = True
+                    es["bad_epochs"] += 1
+                    if es["bad_epochs"] >= self.early_stopping_patience: stop = True
             for cb in self.callbacks:
                 if cb.on_epoch_end(self, self.epoch, logs): stop = True
+            self._last_good.save(self.module, self.plan, self._meta())
+            done = stop or self.epoch >= end or (self.max_steps is not None and self.global_step >= self.max_steps)
+            if self.checkpoint_every and (self.epoch % self.checkpoint_every == 0 or done): self._write_checkpoints()
             if stop: break
         bar.close()
-        if have_best: self._best.restore(self.module)       # early stopping keeps the best epoch
+        if self._es["best_epoch"]:                            # early stopping keeps the best epoch
+            self._best.restore(self.module)
+            if self.checkpoint_dir: self.save_checkpoint(self.checkpoint_dir / "best.pt")
         self.module.eval()
         for cb in self.callbacks: cb.on_train_end(self)
         return self.history_frame()
+
+    def _meta(self) -> dict:
+        return {"global_step": self.global_step, "loader": self.train_loader.state_dict(), "rng": self._get_rng()}
+
+    def _end_epoch(self) -> int:
+        "The epoch after which training ends: `max_epochs`, or as many as the remaining `max_steps` need, whichever is sooner."
+        ends = [] if self.max_epochs is None else [int(self.max_epochs)]
+        if self.max_steps is not None:
+            ends.append(self.epoch + math.ceil(max(self.max_steps - self.global_step, 0) / len(self.train_loader)))
+        return max(min(ends), self.epoch)
 
     def history_frame(self) -> pd.DataFrame:
         "Training (and validation, prefixed `val_`) history, one row per epoch."

@@ -192,7 +192,8 @@ class BaseModel(LatentMixin):
               precision:str="32", # "32", or "bf16" autocast of the forward passes
               max_steps:int|None=None, # stop after this many minibatch steps (whichever of max_epochs/max_steps comes first)
               accumulate_grad_batches:int=1, # minibatches per optimiser step
-              lr_scheduler=None, # callable `optimizer -> torch LRScheduler` (e.g. `lambda o: ExponentialLR(o, 0.995)`), stepped per epoch
+              lr_scheduler=None, # callable `optimizer -> torch LRScheduler` (e.g. `lambda o: ExponentialLR(o, 0.995)`)
+              lr_scheduler_interval:str="epoch", # step the scheduler every "epoch" or every optimiser "step"
               keep_checkpoints:int|None=None, # keep only the newest N epoch checkpoints
               balance_by:str|None=None, # obs key (batch or labels key) whose groups are sampled equally
               validation_fraction:float=0.0, # held-out cells for a validation loss / early stopping
@@ -208,7 +209,8 @@ class BaseModel(LatentMixin):
              ) -> pd.DataFrame:
         "Train the model; returns (and stores in `.history`) the per-epoch loss components."
         d = self.train_defaults
-        kw = dict(max_epochs=max_epochs or d["max_epochs"], batch_size=batch_size or d["batch_size"],
+        epochs = max_epochs if max_epochs is not None else (None if max_steps is not None else d["max_epochs"])
+        kw = dict(max_epochs=epochs, batch_size=batch_size or d["batch_size"],
                   lr=d["lr"] if lr is None else lr, weight_decay=d["weight_decay"] if weight_decay is None else weight_decay)
         ds = self._dataset(self.adatas, memory_mode, device)
         sampler = None
@@ -225,7 +227,7 @@ class BaseModel(LatentMixin):
         self.trainer = Trainer(self.module, ds, **kw, schedules=self._schedules(**schedule_kwargs), plan=self._plan(),
                                compile=compile, precision=precision, max_steps=max_steps,
                                accumulate_grad_batches=accumulate_grad_batches, lr_scheduler=lr_scheduler,
-                               grad_clip=grad_clip, seed=seed, validation_fraction=validation_fraction,
+                               lr_scheduler_interval=lr_scheduler_interval, grad_clip=grad_clip, seed=seed, validation_fraction=validation_fraction,
                                early_stopping_patience=early_stopping_patience, checkpoint_dir=checkpoint_dir,
                                checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, sampler=sampler,
                                callbacks=callbacks, progress=progress, device=device)
@@ -265,7 +267,8 @@ class BaseModel(LatentMixin):
         "Apply `fn(batch) -> tensor` to all cells in order; returns a numpy array."
         self._check_trained(); self.module.eval()
         ds, _ = self._query(adata, unseen)
-        return torch.cat([fn(b).cpu() for b in sequential_batches(ds, batch_size)]).numpy()
+        with seeded(self.seed):     # posterior samples are reproducible and leave the user's generators alone
+            return torch.cat([fn(b).cpu() for b in sequential_batches(ds, batch_size)]).numpy()
 
     def params(self) -> dict:
         "Architecture, training settings and final losses, as written to `adata.uns[uns_key]`."
@@ -312,7 +315,7 @@ class BaseModel(LatentMixin):
         for a in adatas: reg.check_genes(a)
         self = cls.__new__(cls)
         self.adatas, self.registry, self.module_kwargs, self.seed = adatas, reg, meta["module_kwargs"], meta["seed"]
-        self.module = self._build_module(**self.module_kwargs)
+        with seeded(self.seed): self.module = self._build_module(**self.module_kwargs)   # weights are replaced; the user's RNG is left alone
         self.module.load_state_dict(torch.load(p / "model.pt", map_location="cpu", weights_only=True))
         self.module.to(get_device(device)).eval()
         self.train_kwargs, self.is_trained, self.trainer = meta["train_kwargs"], meta["is_trained"], None

@@ -308,7 +308,7 @@ class SysVI(ExpressionMixin, BaseModel):
               **kwargs, # `BaseModel.train` arguments (batch_size, lr, device, compile, ...) and `n_epochs_kl_warmup`
              ):
         "Train the model (see `BaseModel.train`); returns the per-epoch history of loss, nll, kl, cycle and adv."
-        if max_epochs is None: max_epochs = sysvi_max_epochs(sum(a.n_obs for a in self.adatas), self.train_defaults["max_epochs"])
+        if max_epochs is None and kwargs.get("max_steps") is None: max_epochs = sysvi_max_epochs(sum(a.n_obs for a in self.adatas), self.train_defaults["max_epochs"])
         return super().train(max_epochs, **kwargs)
 
     @torch.no_grad()
