@@ -56,20 +56,20 @@ def available() -> str | None:
 
 
 def train_piano_integration(adata, *, layer="counts", batch_key="donor", epochs=5, batch_size=128,
-                            n_hidden=256, n_layers=3, n_latent=32, seed=0, **composer_kwargs) -> dict:
-    "Train the reference PIANO on `adata.layers[layer]` with `adata.obs[batch_key]` as the batch covariate."
+                            n_hidden=256, n_layers=3, n_latent=32, seed=0, covariate_keys=(), **composer_kwargs) -> dict:
+    "Train the reference PIANO on `adata.layers[layer]` with `adata.obs[batch_key]` (and any `covariate_keys`) as categorical covariates."
     piano = _import_piano()
     import anndata as ad, pandas as pd, scipy.sparse as sp, torch
 
     # data setup (untimed): Composer trains on .X
     counts = adata.layers[layer]
     X = sp.csr_matrix(counts, dtype=np.float32) if sp.issparse(counts) else np.asarray(counts, dtype=np.float32)
-    a = ad.AnnData(X, obs=adata.obs[[batch_key]].copy(), var=pd.DataFrame(index=adata.var_names.copy()))
+    a = ad.AnnData(X, obs=adata.obs[[batch_key, *covariate_keys]].copy(), var=pd.DataFrame(index=adata.var_names.copy()))
 
     log, marks = io.StringIO(), {}
     with tempfile.TemporaryDirectory() as outdir:
         kw = dict(memory_mode="GPU" if torch.cuda.is_available() else "CPU", compile_model=False,
-                  categorical_covariate_keys=[batch_key], n_top_genes=-1,
+                  categorical_covariate_keys=[batch_key, *covariate_keys], n_top_genes=-1,
                   n_hidden=n_hidden, n_layers=n_layers, latent_size=n_latent,
                   max_epochs=epochs, batch_size=batch_size, samples_per_class=None,
                   drop_last=adata.n_obs % batch_size == 1,  # BatchNorm cannot take a 1-cell batch

@@ -65,5 +65,8 @@ def main(argv:list|None=None):
     args = p.parse_args(argv)
     if args.cmd == "demo":
         if args.epochs < 1: p.error("--epochs must be at least 1")
-        demo(args.out, args.epochs, args.device, args.seed, not args.no_progress)
+        if Path(args.out).exists() and not Path(args.out).is_dir(): p.error(f"--out {args.out} is a file: give a directory to write into")
+        try: demo(args.out, args.epochs, args.device, args.seed, not args.no_progress)
+        except (ValueError, TypeError, RuntimeError, OSError) as e:      # bad device, unwritable folder, ...: a message, not a traceback
+            print(f"sc-integrate: error: {e}", file=sys.stderr); return 2
     return 0

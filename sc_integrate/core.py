@@ -4,13 +4,14 @@
 
 # %% ../nbs/api/00_core.ipynb #ec2c2d07
 from __future__ import annotations
-import contextlib, os, random
+import contextlib, math, os, random
 from pathlib import Path
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'Keys', 'get_device', 'seed_everything', 'seeded', 'in_test', 'ci_size', 'data_dir', 'cache_dir']
+__all__ = ['DATA_ENV', 'Keys', 'get_device', 'seed_everything', 'seeded', 'check_number', 'in_test', 'ci_size', 'data_dir',
+           'cache_dir']
 
 # %% ../nbs/api/00_core.ipynb #278e75a1
 class Keys:
@@ -53,6 +54,33 @@ def seeded(seed:int|None, # the seed; `None` runs the block on the caller's gene
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)          # seeds the CPU and every CUDA device, all of them forked above
         yield
+
+
+# %% ../nbs/api/00_core.ipynb #ccf6aa9c
+def check_number(name:str, # the argument's name, as the user wrote it
+                 value, # the value given
+                 integer:bool=False, # must be a whole number (an int, or a float such as 3.0 is refused too)
+                 low:float|None=None, # smallest allowed value
+                 high:float|None=None, # largest allowed value
+                 low_open:bool=False, # `low` itself is not allowed
+                 high_open:bool=False, # `high` itself is not allowed
+                 none_ok:bool=False, # None is allowed (and returned)
+                ):
+    "Return `value` (an int when `integer`) if it is a finite number in range, else raise a `ValueError`/`TypeError` naming the argument, its value and the range."
+    if value is None:
+        if none_ok: return None
+        raise TypeError(f"{name}=None is not allowed: give a number.")
+    kind = "an integer" if integer else "a number"
+    is_num = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not is_num or (integer and not isinstance(value, (int, np.integer))):
+        raise TypeError(f"{name}={value!r} must be {kind}{' or None' if none_ok else ''}.")
+    if not math.isfinite(value): raise ValueError(f"{name}={value!r} must be a finite number.")
+    lo_bad = low is not None and (value <= low if low_open else value < low)
+    hi_bad = high is not None and (value >= high if high_open else value > high)
+    if lo_bad or hi_bad:
+        rng = " and ".join(([f"{'>' if low_open else '>='} {low}"] if low is not None else []) + ([f"{'<' if high_open else '<='} {high}"] if high is not None else []))
+        raise ValueError(f"{name}={value!r} must be {rng}.")
+    return int(value) if integer else value
 
 
 # %% ../nbs/api/00_core.ipynb #420f2424

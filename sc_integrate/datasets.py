@@ -14,8 +14,8 @@ from anndata import AnnData
 from .core import data_dir, cache_dir, DATA_ENV
 
 # %% auto #0
-__all__ = ['EMBEDDED', 'DATASETS', 'baron_human_pancreas', 'make_embedded_baron', 'dataset_path', 'load_dataset',
-           'baron_cross_species']
+__all__ = ['EMBEDDED', 'DATASETS', 'PBMC_SORTED_LABELS', 'baron_human_pancreas', 'make_embedded_baron', 'dataset_path',
+           'load_dataset', 'baron_cross_species', 'pbmc_sorted_studies']
 
 # %% ../nbs/api/03_datasets.ipynb #f9c06e95
 EMBEDDED = Path(str(importlib.resources.files("sc_integrate"))) / "_data" / "baron_human_pancreas_2k.h5ad"
@@ -101,6 +101,8 @@ DATASETS = {
     "eccite_hto": ("multimodal/eccite_control_hto_counts.h5ad", None, None, "Mimitou et al. 2019, GEO GSE126310"),
     "pbmc_multiome_tiny": ("multimodal/pbmc_multiome_tiny.h5mu", None, None, "10x Multiome PBMC, muon test data"),
     "adtnorm_protein": ("protein/adtnorm_13studies_adt9_counts.h5ad", None, None, "ADTnorm (Zheng et al. 2024) 13-study CITE-seq ADT"),
+    "fasttopics_pbmc_facs": ("scrna/corpus/fasttopics_pbmc_facs.h5ad", None, None, "Zheng et al. 2017 FACS-sorted PBMC, fastTopics repository data/pbmc_facs.RData"),
+    "mudan_sorted_reference": ("scrna/corpus/mudan_sorted_reference.h5ad", None, None, "Zheng et al. 2017 FACS-sorted PBMC, MUDAN repository data/referenceCounts.rda"),
 }
 
 def dataset_path(name:str, # a key of `DATASETS`
@@ -138,8 +140,12 @@ def load_dataset(name:str, # a key of `DATASETS`
     p = dataset_path(name, download)
     if p.suffix == ".h5mu":
         import mudata; return mudata.read_h5mu(p)
-    if p.name.endswith(".csv.gz") or p.suffix == ".csv": return pd.read_csv(p)
-    return ad.read_h5ad(p)
+    try:
+        if p.name.endswith(".csv.gz") or p.suffix == ".csv": return pd.read_csv(p)
+        return ad.read_h5ad(p)
+    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError) as e:
+        raise ValueError(f"dataset {name!r}: {p} cannot be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); the file is "
+                         "truncated or not in the expected format: replace it (a file in the cache can be deleted to download it again).") from e
 
 # %% ../nbs/api/03_datasets.ipynb #c2b4e9d4
 def baron_cross_species(n_top_genes:int=2000, # highly variable genes kept
@@ -167,3 +173,41 @@ def baron_cross_species(n_top_genes:int=2000, # highly variable genes kept
     out.X = sp.csr_matrix(out.X); out.layers["counts"] = out.X.copy()
     if join: return out
     return out[out.obs["species"] == "human"].copy(), out[out.obs["species"] == "mouse"].copy()
+
+# %% ../nbs/api/03_datasets.ipynb #54a28976
+# fastTopics population -> MUDAN population (the shared vocabulary); CD34+ cells are fastTopics only
+PBMC_SORTED_LABELS = {"CD19+ B": "b_cell", "CD34+": "cd34", "CD56+ NK": "nk", "CD8+ Cytotoxic T": "cytotoxic_t",
+                      "CD4+ T Helper2": "t_helper", "CD4+/CD45RO+ Memory": "memory_t", "CD8+/CD45RA+ Naive Cytotoxic": "naive_cytotoxic",
+                      "CD4+/CD25 T Reg": "regulatory_t", "CD4+/CD45RA+/CD25- Naive T": "naive_t", "CD14+ Monocyte": "monocyte"}
+_MUDAN_LABELS = {"bcells": "b_cell", "nk": "nk", "cytotoxict": "cytotoxic_t", "thelper": "t_helper", "memoryt": "memory_t",
+                 "naivecytotoxic": "naive_cytotoxic", "regulatoryt": "regulatory_t", "naivet": "naive_t", "monocytes": "monocyte"}
+
+def pbmc_sorted_studies(n_top_genes:int=2000, # highly variable genes kept
+                        download:bool=False, # the two files have no pinned download: they must be in the data directory
+                       ) -> AnnData:
+    "FACS-sorted PBMC from two studies (fastTopics, MUDAN) on shared genes, shared cells dropped, with `study` and `cell_type`."
+    import scanpy as sc
+    f, m = load_dataset("fasttopics_pbmc_facs", download), load_dataset("mudan_sorted_reference", download)
+    genes = f.var_names.intersection(m.var_names)
+    f, m = f[:, genes].copy(), m[:, genes].copy()
+    f.obs = pd.DataFrame({"study": "fastTopics", "cell_type": f.obs["celltype"].astype(str).map(PBMC_SORTED_LABELS).to_numpy()}, index=f.obs_names)
+    m.obs = pd.DataFrame({"study": "MUDAN", "cell_type": m.obs["cell_type"].astype(str).map(_MUDAN_LABELS).to_numpy()}, index=m.obs_names)
+    if f.obs["cell_type"].isna().any() or m.obs["cell_type"].isna().any(): raise ValueError("unexpected population names in the PBMC files.")
+    # a MUDAN cell is a duplicate when a fastTopics cell has its barcode and the same counts on every shared gene
+    fb = pd.Series(f.obs_names.str.extract(r"([ACGT]+-\d+)")[0].to_numpy())
+    mb = m.obs_names.str.extract(r"([ACGT]+-\d+)$")[0].to_numpy()
+    fX, mX = sp.csr_matrix(f.X), sp.csr_matrix(m.X)
+    by_barcode = fb.groupby(fb).indices
+    dup = np.array([any((fX[i] != mX[j]).nnz == 0 for i in by_barcode.get(b, ())) for j, b in enumerate(mb)], dtype=bool)
+    m = m[~dup].copy()
+    f.obs_names = [f"fastTopics_{c}" for c in f.obs_names]; m.obs_names = [f"MUDAN_{c}" for c in m.obs_names]
+    joint = ad.concat([f, m], index_unique=None)
+    joint.X = sp.csr_matrix(np.round(joint.X.toarray() if sp.issparse(joint.X) else joint.X).astype(np.float32))
+    lg = joint.copy(); sc.pp.normalize_total(lg, target_sum=1e4); sc.pp.log1p(lg)
+    sc.pp.highly_variable_genes(lg, n_top_genes=n_top_genes, batch_key="study", flavor="seurat")
+    out = joint[:, lg.var["highly_variable"].to_numpy()].copy()
+    out = out[np.asarray(out.X.sum(1)).ravel() > 0].copy()
+    out.obs = out.obs.astype("category"); out.layers["counts"] = out.X.copy()
+    out.uns["dropped_duplicates"] = int(dup.sum())
+    return out
+

@@ -16,13 +16,14 @@ import scib_metrics
 from scib_metrics.nearest_neighbors import NeighborsResults
 
 # %% auto #0
-__all__ = ['BIO_METRICS', 'BATCH_METRICS', 'DIAGNOSTICS', 'PRESETS', 'standardize', 'neighbors', 'silhouette_samples', 'ilisi',
-           'clisi', 'kbet', 'graph_connectivity', 'nmi_ari_leiden', 'nmi_ari_kmeans', 'silhouette_label',
-           'isolated_labels', 'silhouette_batch', 'bras', 'pcr_comparison', 'cluster', 'majority_labels',
-           'jaccard_per_label', 'nmi_fixed_jaccard', 'clustering_curve', 'knn_connectivities', 'morans_i',
-           'MoranReference', 'moran_reference', 'batch_effect_strength', 'mutual_information', 'dice',
-           'neighbor_batch_proportions', 'batch_mixing', 'foscttm', 'label_transfer', 'label_transfer_accuracy',
-           'artificial_dropout', 'imputation_scores', 'score_embedding', 'score_embeddings', 'score_adata']
+__all__ = ['BIO_METRICS', 'BATCH_METRICS', 'NEED_TWO_LABELS', 'NEED_TWO_BATCHES', 'DIAGNOSTICS', 'PRESETS', 'standardize',
+           'neighbors', 'silhouette_samples', 'ilisi', 'clisi', 'kbet', 'graph_connectivity', 'nmi_ari_leiden',
+           'nmi_ari_kmeans', 'silhouette_label', 'isolated_labels', 'silhouette_batch', 'bras', 'pcr_comparison',
+           'cluster', 'majority_labels', 'jaccard_per_label', 'nmi_fixed_jaccard', 'clustering_curve',
+           'knn_connectivities', 'morans_i', 'MoranReference', 'moran_reference', 'batch_effect_strength',
+           'mutual_information', 'dice', 'neighbor_batch_proportions', 'batch_mixing', 'foscttm', 'label_transfer',
+           'label_transfer_accuracy', 'artificial_dropout', 'imputation_scores', 'score_embedding', 'score_embeddings',
+           'score_adata']
 
 # %% ../nbs/api/40_metrics.ipynb #f6cbed0a
 def _as_float32(X, name="the embedding") -> np.ndarray:
@@ -64,8 +65,11 @@ def neighbors(X:np.ndarray, # embedding (n_cells, n_dims)
     i = i[keep].reshape(n, k); d = d[keep].reshape(n, k)
     return NeighborsResults(indices=i.astype(np.int64), distances=d.astype(np.float32))
 
-def _codes(x) -> np.ndarray:
-    return pd.Categorical(np.asarray(x)).codes.astype(np.int64)
+def _codes(x, what:str="the labels or batches") -> np.ndarray:
+    x = np.asarray(x); miss = pd.isna(x)
+    if miss.any(): raise ValueError(f"{what} hold {int(miss.sum())} missing values (NaN/None), which would be scored as one more group: "
+                                    "drop those cells or give them a label before scoring.")
+    return pd.Categorical(x).codes.astype(np.int64)
 
 def _check_len(n, **arrays):
     for name, a in arrays.items():
@@ -108,13 +112,22 @@ def silhouette_samples(X:np.ndarray, # embedding (n_cells, n_dims)
     return torch.nan_to_num(sil, nan=0.0, posinf=0.0, neginf=0.0).numpy()
 
 # %% ../nbs/api/40_metrics.ipynb #ee795740
+def _lisi(value, what, nn) -> float:
+    "A scaled LISI, or NaN with a warning where it is undefined (too few neighbours for the perplexity) and falls outside [0, 1]."
+    v = float(value)
+    if not (-1e-6 <= v <= 1 + 1e-6):
+        warnings.warn(f"{what} is undefined with {nn.n_neighbors} neighbours per cell (scib's perplexity = neighbours // 3; it gave {v:.3g}): "
+                      "returned NaN. Score an embedding of more cells.")
+        return float("nan")
+    return min(max(v, 0.0), 1.0)
+
 def ilisi(nn:NeighborsResults, batch) -> float:
-    "Integration LISI (batch mixing), scaled to [0, 1]."
-    return float(scib_metrics.ilisi_knn(nn, _codes(batch)))
+    "Integration LISI (batch mixing), scaled to [0, 1] (NaN with a warning where too few neighbours leave it undefined)."
+    return _lisi(scib_metrics.ilisi_knn(nn, _codes(batch)), "iLISI", nn)
 
 def clisi(nn:NeighborsResults, labels) -> float:
-    "Cell-type LISI (label purity), scaled to [0, 1]; higher is better."
-    return float(scib_metrics.clisi_knn(nn, _codes(labels)))
+    "Cell-type LISI (label purity), scaled to [0, 1]; higher is better (NaN with a warning where undefined)."
+    return _lisi(scib_metrics.clisi_knn(nn, _codes(labels)), "cLISI", nn)
 
 def kbet(nn:NeighborsResults, batch, labels=None) -> float:
     "kBET acceptance rate (batch mixing); per label and averaged when `labels` are given (scib's kBET, 50 neighbours)."
@@ -529,6 +542,8 @@ def imputation_scores(imputed, # imputed expression (cells x genes)
 # %% ../nbs/api/40_metrics.ipynb #eeffec44
 BIO_METRICS = ("nmi", "ari", "nmi_kmeans", "ari_kmeans", "nmi_fixed", "jaccard", "silhouette_label", "clisi", "isolated_labels", "moran")
 BATCH_METRICS = ("ilisi", "kbet", "graph_connectivity", "bras", "silhouette_batch", "pcr_comparison", "batch_mixing")
+NEED_TWO_LABELS = {"nmi", "ari", "nmi_kmeans", "ari_kmeans", "nmi_fixed", "jaccard", "silhouette_label", "clisi", "isolated_labels"}
+NEED_TWO_BATCHES = {"ilisi", "kbet", "bras", "silhouette_batch", "pcr_comparison", "batch_mixing", "mi_batch"}
 DIAGNOSTICS = ("mi_batch",)   # reported, not aggregated: lower is better
 PRESETS = {
     "piano": ("nmi", "ari", "silhouette_label", "kbet", "ilisi"),
@@ -562,7 +577,13 @@ def score_embedding(X:np.ndarray, # embedding (n_cells, n_dims)
     "Metrics of one embedding: (values dict, extras dict with per-label Jaccard and per-metric seconds)."
     X = _as_float32(X); batch, labels = np.asarray(batch), np.asarray(labels)
     _check_len(len(X), batch=batch, labels=labels)
+    _codes(batch, "the batches"); _codes(labels, "the labels")          # missing values are refused, not scored as a group
     names = _metric_list(metrics, moran is not None, pre is not None)
+    undefined = set()   # metrics that need two groups are NaN (with a warning) when there is one
+    for groups, what, need in ((labels, "label", NEED_TWO_LABELS), (batch, "batch", NEED_TWO_BATCHES)):
+        if len(pd.unique(groups)) < 2 and need & set(names):
+            warnings.warn(f"only one {what} ({pd.unique(groups)[0]!r}): {sorted(need & set(names))} are undefined and returned as NaN.")
+            undefined |= need
     Xs = standardize(X) if standardize_dims else X
     times, vals, extras = {}, {}, {}
     t0 = time.perf_counter()
@@ -591,7 +612,7 @@ def score_embedding(X:np.ndarray, # embedding (n_cells, n_dims)
                 "moran": lambda: moran.score(X, standardize_dims), "batch_mixing": lambda: batch_mixing(nn50, batch, 50),
                 "mi_batch": lambda: mutual_information(X, batch)}[name]()
     for name in names:
-        t = time.perf_counter(); vals[name] = run(name); times[name] = time.perf_counter() - t
+        t = time.perf_counter(); vals[name] = np.nan if name in undefined else run(name); times[name] = time.perf_counter() - t
     bio = [vals[m] for m in names if m in BIO_METRICS]; bat = [vals[m] for m in names if m in BATCH_METRICS]
     vals["bio"] = float(np.mean(bio)) if bio else np.nan; vals["batch"] = float(np.mean(bat)) if bat else np.nan
     vals["time_s"] = time.perf_counter() - t0

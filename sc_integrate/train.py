@@ -4,14 +4,14 @@
 
 # %% ../nbs/api/20_train.ipynb #a8fef1ba
 from __future__ import annotations
-import copy, math, os, pickle, shutil, time
+import copy, math, os, pickle, secrets, shutil, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-from .core import get_device, seeded
+from .core import get_device, seeded, check_number
 from .module import LossOutput, BaseModule
 from .data.loaders import Loader, BatchLoader, ZipLoader, index_device
 
@@ -28,7 +28,9 @@ from .module import LossOutput, BaseModule   # re-exported: the contract lives i
 class Schedule:
     "A weight held in a 0-dim tensor that is updated in place at every training step."
     def __init__(self): self.value = torch.zeros(())
-    def bind(self, steps_per_epoch:int): return self
+    def bind(self, steps_per_epoch:int, # minibatch steps in one epoch
+             total_steps:int|None=None, # steps the whole run will take (None if unknown)
+            ): return self
     def at(self, step:int) -> float: raise NotImplementedError
     def update(self, step:int): self.value.fill_(self.at(step))
     def to(self, device):
@@ -39,24 +41,29 @@ class Constant(Schedule):
     def __init__(self, value:float): super().__init__(); self.c = float(value); self.value.fill_(self.c)
     def at(self, step): return self.c
 
-def _steps(n_steps, n_epochs, spe):
+def _steps(n_steps, n_epochs, spe, fraction=None, total=None):
     if n_steps is not None: return max(int(n_steps), 1)
-    if n_epochs is None: raise ValueError("give n_steps or n_epochs.")
-    return max(int(round(n_epochs * spe)), 1)
+    if n_epochs is not None: return max(int(round(n_epochs * spe)), 1)
+    if fraction is None: raise ValueError("give n_steps, n_epochs or fraction.")
+    if total is None: raise ValueError("a length given as a fraction of the run needs the run's total steps: bind(steps_per_epoch, total_steps).")
+    return max(int(round(fraction * total)), 1)
 
 class LinearWarmup(Schedule):
-    "start -> max_value linearly per step over `n_steps` (or `n_epochs`), then clamped at max_value."
+    "start -> max_value linearly per step over `n_steps` (or `n_epochs`, or a `fraction` of the run), then clamped at max_value."
     def __init__(self, max_value:float=1.0, # weight reached at the end of the warm-up
                  n_epochs:float|None=None, # warm-up length in epochs
                  n_steps:int|None=None, # warm-up length in steps (overrides n_epochs)
                  start:float=0.0, # weight at step 0
+                 fraction:float|None=None, # warm-up length as a fraction of the run's total steps (when neither length is given)
                 ):
-        super().__init__(); self.max_value, self.n_epochs, self.n_steps, self.start = max_value, n_epochs, n_steps, start
+        if fraction is not None and not 0 < fraction: raise ValueError(f"fraction={fraction!r} must be > 0 (1.0 = the whole run).")
+        super().__init__(); self.max_value, self.n_epochs, self.n_steps, self.start, self.fraction = max_value, n_epochs, n_steps, start, fraction
         self._n = None if n_steps is None else int(n_steps)
         self.value.fill_(start)
-    def bind(self, steps_per_epoch): self._n = _steps(self.n_steps, self.n_epochs, steps_per_epoch); return self
+    def bind(self, steps_per_epoch, total_steps=None):
+        self._n = _steps(self.n_steps, self.n_epochs, steps_per_epoch, self.fraction, total_steps); return self
     def at(self, step):
-        if self._n is None: raise RuntimeError("LinearWarmup given in epochs must be bound to steps_per_epoch first.")
+        if self._n is None: raise RuntimeError("LinearWarmup given in epochs or as a fraction must be bound to the run first (`bind`).")
         return self.start + (self.max_value - self.start) * min(step / self._n, 1.0)
 
 class Cyclical(Schedule):
@@ -68,7 +75,7 @@ class Cyclical(Schedule):
                 ):
         super().__init__(); self.max_value, self.n_epochs, self.n_steps, self.ramp = max_value, n_epochs, n_steps, ramp
         self._n = None if n_steps is None else int(n_steps)
-    def bind(self, steps_per_epoch): self._n = _steps(self.n_steps, self.n_epochs, steps_per_epoch); return self
+    def bind(self, steps_per_epoch, total_steps=None): self._n = _steps(self.n_steps, self.n_epochs, steps_per_epoch); return self
     def at(self, step):
         if self._n is None: raise RuntimeError("Cyclical given in epochs must be bound to steps_per_epoch first.")
         return self.max_value * min((step % self._n) / (self.ramp * self._n), 1.0)
@@ -203,6 +210,13 @@ class TrainingPlan:
         for k, s in self.schedulers.items(): s.load_state_dict(sd["schedulers"][k])
         self._micro = sd.get("micro", 0)
 
+def _pid_alive(pid:int) -> bool:
+    "Whether process `pid` exists (signal 0 probes without sending anything)."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
 def _plateau(s) -> bool: return isinstance(s, torch.optim.lr_scheduler.ReduceLROnPlateau)
 
 class AdversarialPlan(TrainingPlan):
@@ -303,13 +317,22 @@ class Trainer:
                  keep_checkpoints:int|None=None, # keep only the newest N epoch checkpoints (None = all; `last.pt` always)
                  sampler=None, # a batch sampler over the cells (with a dataset as `data`); None = shuffled `BatchSampler`
                  callbacks:list=(), # `Callback` objects
+                 run_meta:dict|None=None, # plain data describing the run (e.g. the model and its registration) that a resumed checkpoint must match
                  progress:bool=True, # show a tqdm progress bar
                  device:str|torch.device="auto", # training device
                 ):
-        self.module, self.device = module, get_device(device)
+        self.module, self.device, self.run_meta = module, get_device(device), run_meta
         if max_epochs is None and max_steps is None: raise ValueError("give max_epochs or max_steps.")
-        for name, v in (("max_epochs", max_epochs), ("max_steps", max_steps), ("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep_checkpoints)):
-            if v is not None and int(v) < 1: raise ValueError(f"{name}={v} must be >= 1.")
+        # every number checked once, here, for every model: name, value and allowed range in the message
+        max_epochs, max_steps, checkpoint_every, keep_checkpoints, early_stopping_patience = (
+            check_number(n, v, integer=True, low=1, none_ok=True) for n, v in (("max_epochs", max_epochs), ("max_steps", max_steps),
+            ("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep_checkpoints), ("early_stopping_patience", early_stopping_patience)))
+        batch_size = check_number("batch_size", batch_size, integer=True, low=2)   # BatchNorm cannot train on one cell
+        lr = check_number("lr", lr, low=0)
+        weight_decay = check_number("weight_decay", weight_decay, low=0)
+        grad_clip = check_number("grad_clip", grad_clip, low=0, low_open=True, none_ok=True)
+        accumulate_grad_batches = check_number("accumulate_grad_batches", accumulate_grad_batches, integer=True, low=1)
+        validation_fraction = check_number("validation_fraction", validation_fraction, low=0, high=1, high_open=True)
         self.max_epochs, self.max_steps, self.batch_size = max_epochs, max_steps, batch_size
         if seed is None: seed = int(torch.randint(0, 2**62, ()))       # unseeded: a fresh stream, drawn from (and advancing) the user's
         self.compile = (self.device.type == "cuda") if compile is None else bool(compile)
@@ -337,8 +360,10 @@ class Trainer:
             raise ValueError("early_stopping_patience needs a held-out split: set validation_fraction > 0 (e.g. 0.1), or pass val_data.")
         steps_per_epoch = len(self.train_loader)
         self.schedules, self.weights = dict(schedules or {}), {}
+        total_steps = None if max_epochs is None else max_epochs * steps_per_epoch   # the run's length, for schedules given as a fraction of it
+        if max_steps is not None: total_steps = max_steps if total_steps is None else min(total_steps, max_steps)
         for k, s in self.schedules.items():
-            s.bind(steps_per_epoch); s.to(self.device); s.update(0); self.weights[k] = s.value
+            s.bind(steps_per_epoch, total_steps); s.to(self.device); s.update(0); self.weights[k] = s.value
         if plan is None:
             plan = TrainingPlan(lr, weight_decay, optimizer, grad_clip, lr_scheduler, lr_scheduler_interval, accumulate_grad_batches)
         else:       # a model's own plan takes the trainer's options where it sets none
@@ -389,13 +414,18 @@ class Trainer:
     # ---- state -------------------------------------------------------------------------
     def state_dict(self) -> dict:
         "Everything needed to resume: module, plan (optimisers, schedulers), schedule position, history, loader and random state."
-        return {"module": self.module.state_dict(), "plan": self.plan.state_dict(), "epoch": self.epoch,
+        return {"fingerprint": self._fingerprint(), "module": self.module.state_dict(), "plan": self.plan.state_dict(), "epoch": self.epoch,
                 "global_step": self.global_step, "history": list(self.history), "val_history": list(self.val_history),
                 "rng": self._get_rng() if self._in_fit else self._rng, "loader": self.train_loader.state_dict(),
                 "early_stopping": dict(self._es), "best_module": self._best.state["module"] if self._es["best_epoch"] and self._best.state else None}
 
     def load_state_dict(self, sd:dict):
         if "plan" not in sd: raise ValueError("this checkpoint was written before foundation v2 (no training plan state); it cannot be resumed.")
+        fp, mine = sd.get("fingerprint"), self._fingerprint()
+        if fp is not None and fp != mine:
+            what = [k for k in ("module", "shapes", "run") if fp.get(k) != mine[k]]
+            raise ValueError(f"this checkpoint was written by a different model ({', '.join({'module': 'module class', 'shapes': 'architecture', 'run': 'model or registered data'}[k] for k in what)} "
+                             f"differ{'s' if len(what) == 1 else ''}): resume it with the model that wrote it, or train this one from scratch.")
         self.module.load_state_dict(sd["module"]); self.plan.load_state_dict(sd["plan"])
         self.epoch, self.global_step = sd["epoch"], sd["global_step"]
         self.history, self.val_history = list(sd["history"]), list(sd["val_history"])
@@ -409,7 +439,7 @@ class Trainer:
     def save_checkpoint(self, path:str|Path):
         "Write a resumable checkpoint (atomically: a temporary file, then a rename)."
         path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp"); torch.save(self.state_dict(), tmp); os.replace(tmp, path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"); torch.save(self.state_dict(), tmp); os.replace(tmp, path)
 
     def load_checkpoint(self, path:str|Path):
         "Restore a checkpoint written by `save_checkpoint` (to resume or inspect); tensors and plain data only."
@@ -423,7 +453,7 @@ class Trainer:
         d = self.checkpoint_dir
         self._last_ckpt = d / f"epoch_{self.epoch:04d}.pt"
         self.save_checkpoint(self._last_ckpt)
-        tmp = d / f".last.pt.{os.getpid()}.tmp"
+        tmp = d / f".last.pt.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try: os.link(self._last_ckpt, tmp)            # last.pt: the same file under a second name, no second write
         except OSError: shutil.copyfile(self._last_ckpt, tmp)
         os.replace(tmp, d / "last.pt")
@@ -469,8 +499,31 @@ class Trainer:
         "Train until `max_epochs`/`max_steps`, early stopping or a callback stops; return the history."
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             self._in_fit = True; self._set_rng(self._rng)
+            lock = self._lock_checkpoint_dir()
             try: return self._fit(resume_from)
-            finally: self._rng = self._get_rng(); self._in_fit = False
+            finally:
+                self._rng = self._get_rng(); self._in_fit = False
+                if lock is not None: lock.unlink(missing_ok=True)
+
+    def _lock_checkpoint_dir(self):
+        "Claim `checkpoint_dir` for this run (a `.lock` file naming the process); refuse a folder another live run is writing."
+        if self.checkpoint_dir is None: return None
+        d = self.checkpoint_dir; d.mkdir(parents=True, exist_ok=True)
+        lock, me = d / ".lock", f"{os.getpid()} {id(self)}"
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                with os.fdopen(fd, "w") as fh: fh.write(me)
+                return lock
+            except FileExistsError:
+                try: pid, owner = lock.read_text().split()
+                except (OSError, ValueError): pid, owner = "0", ""
+                if f"{pid} {owner}" == me: return None
+                alive = pid.isdigit() and int(pid) > 0 and _pid_alive(int(pid))
+                if alive: raise RuntimeError(f"checkpoint_dir {str(d)!r} is in use by another training run (process {pid}{', this process' if int(pid) == os.getpid() else ''}): "
+                                             "give each run its own checkpoint_dir.") from None
+                lock.unlink(missing_ok=True)              # left by a run that died: take it over
+        raise RuntimeError(f"could not claim checkpoint_dir {str(d)!r}: remove {lock} if no run is using the folder.")
 
     def _fit(self, resume_from):
         if resume_from is not None: self.load_checkpoint(resume_from)
@@ -483,12 +536,12 @@ class Trainer:
             if self.max_steps is not None and self.global_step >= self.max_steps: break
             if self.max_epochs is not None and epoch >= self.max_epochs: break
             t0 = time.perf_counter()
-            logs = self._epoch()
+            try: logs = self._epoch()
+            except KeyboardInterrupt:                 # Ctrl-C mid-epoch: back to the end of the last whole epoch, then stop
+                self._restore_last_good(); self.module.eval(); raise
             bad = [k for k, v in logs.items() if not math.isfinite(v)]
             if bad:
-                meta = self._last_good.restore(self.module, self.plan)
-                self.global_step = meta["global_step"]; self.train_loader.load_state_dict(meta["loader"]); self._set_rng(meta["rng"])
-                for s in self.schedules.values(): s.update(self.global_step)
+                self._restore_last_good()
                 ck = f" The last good checkpoint is {self._last_ckpt}." if self._last_ckpt else ""
                 raise FloatingPointError(
                     f"non-finite loss ({', '.join(f'{k}={logs[k]}' for k in bad)}) in epoch {epoch + 1}; the model was "
@@ -525,6 +578,16 @@ class Trainer:
         self.module.eval()
         for cb in self.callbacks: cb.on_train_end(self)
         return self.history_frame()
+
+    def _restore_last_good(self):
+        "Module, optimisers, step count, loader position and noise as they were at the end of the last whole epoch."
+        meta = self._last_good.restore(self.module, self.plan)
+        self.global_step = meta["global_step"]; self.train_loader.load_state_dict(meta["loader"]); self._set_rng(meta["rng"])
+        for s in self.schedules.values(): s.update(self.global_step)
+
+    def _fingerprint(self) -> dict:
+        "What a checkpoint must match to be resumed by this trainer: the module's class and parameter shapes, and the caller's `run_meta`."
+        return {"module": type(self.module).__name__, "shapes": {k: list(v.shape) for k, v in self.module.state_dict().items()}, "run": self.run_meta}
 
     def _meta(self) -> dict:
         return {"global_step": self.global_step, "loader": self.train_loader.state_dict(), "rng": self._get_rng()}

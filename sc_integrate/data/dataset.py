@@ -90,7 +90,8 @@ class CSRField(FieldStorage):
                  out_dtype:torch.dtype=torch.float32, # dtype of the dense minibatch
                  pin:bool=False, # pin host storage for asynchronous copies
                 ):
-        X = sp.csr_matrix(X); X.sort_indices()
+        X = sp.csr_matrix(X)
+        if not X.has_canonical_format: X = X.copy(); X.sum_duplicates()   # duplicates summed, indices sorted (as scipy reads them), on a copy
         self.shape, self.device, self.out_dtype = X.shape, torch.device(device), out_dtype
         self.indptr = _to_storage(X.indptr, torch.int32 if X.nnz < 2**31 - 1 else torch.int64, storage, pin)
         self.indices = _to_storage(X.indices, _int_dtype(max(X.shape[1] - 1, 0)), storage, pin)

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/api/01_data.registry.ipynb #5aab0cb3
 from __future__ import annotations
-import copy, json, re
+import copy, hashlib, json, math, re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, asdict
@@ -16,11 +16,12 @@ from ..core import Keys
 
 # %% auto #0
 __all__ = ['DATA_TYPES', 'DEFAULT_MODEL', 'FIELD_KINDS', 'UNSEEN', 'TRANSFORMS', 'BINNINGS', 'PAIRINGS', 'SetupArgs',
-           'get_matrix', 'validate_matrix', 'validate_categorical', 'validate_continuous', 'setup_anndata',
-           'validate_adata', 'registered_models', 'get_setup', 'get_fields', 'Field', 'MatrixField', 'CategoricalField',
-           'ContinuousField', 'LabelsField', 'register_transform', 'DerivedField', 'ObsmField', 'TokenField',
-           'parse_peaks', 'chrom_sorted', 'peak_order', 'PeakField', 'standard_fields', 'Registry', 'modalities_of',
-           'pair_modalities', 'setup_modalities', 'ModalityRegistry']
+           'get_matrix', 'validate_matrix', 'validate_categorical', 'validate_continuous', 'data_fingerprint',
+           'revalidate', 'setup_anndata', 'check_in_memory', 'validate_adata', 'registered_models', 'get_setup',
+           'get_fingerprint', 'get_fields', 'Field', 'MatrixField', 'CategoricalField', 'ContinuousField',
+           'LabelsField', 'register_transform', 'DerivedField', 'ObsmField', 'TokenField', 'parse_peaks',
+           'chrom_sorted', 'peak_order', 'PeakField', 'standard_fields', 'Registry', 'modalities_of', 'pair_modalities',
+           'setup_modalities', 'ModalityRegistry']
 
 # %% ../../nbs/api/01_data.registry.ipynb #4c3f4714
 DATA_TYPES = ("counts", "normalized", "binary", "any")
@@ -130,6 +131,46 @@ def validate_continuous(adata:AnnData, key:str):
     if not np.isfinite(v).all():
         raise ValueError(f"adata.obs[{key!r}] has {int((~np.isfinite(v)).sum())} NaN or infinite values; fill or drop them.")
 
+# %% ../../nbs/api/01_data.registry.ipynb #a3478d0a
+_FP_SAMPLE = 4096   # stored values sampled into a fingerprint
+
+def _sample(v:np.ndarray) -> bytes:
+    v = np.ravel(v)
+    if v.size > _FP_SAMPLE: v = v[:: max(v.size // _FP_SAMPLE, 1)][:_FP_SAMPLE]
+    return np.ascontiguousarray(v).tobytes()
+
+def data_fingerprint(adata:AnnData, # a registered AnnData
+                     args:SetupArgs, # its registration
+                    ) -> str:
+    "A cheap hash of what the registration checks depend on: matrix shape, dtype, nnz, sampled values, and the registered obs columns."
+    h = hashlib.sha256()
+    X = get_matrix(adata, args.layer)
+    h.update(repr((type(X).__name__, X.shape, str(getattr(X, "dtype", "")), getattr(X, "nnz", None), args.data_type)).encode())
+    if sp.issparse(X): h.update(_sample(X.data)); h.update(_sample(X.indptr))
+    elif hasattr(X, "dtype") and np.issubdtype(X.dtype, np.number): h.update(_sample(np.asarray(X)))
+    for k in list(args.cat_keys) + ([args.labels_key] if args.labels_key else []) + list(args.continuous_covariate_keys):
+        if k not in adata.obs.columns: h.update(f"missing {k}".encode()); continue
+        col = adata.obs[k]
+        cats = list(col.cat.categories) if isinstance(col.dtype, pd.CategoricalDtype) else None
+        h.update(repr((k, str(col.dtype), cats, int(col.isna().sum()))).encode())
+        h.update(_sample(pd.factorize(col)[0] if cats is None and not pd.api.types.is_numeric_dtype(col) else col.cat.codes.to_numpy() if cats is not None else col.to_numpy()))
+    return h.hexdigest()
+
+def revalidate(adata:AnnData, # a registered AnnData
+               args:SetupArgs, # its registration
+               checked:str|None, # the fingerprint last checked (None = check now)
+               data_type:str|None=None, # the data type the model needs (None = the registered one)
+              ) -> str:
+    "Run the full registration checks again if `adata` changed since fingerprint `checked`; return its current fingerprint."
+    fp = data_fingerprint(adata, args)
+    if fp != checked:
+        validate_adata(adata, args)
+        dt = data_type or args.data_type
+        validate_matrix(get_matrix(adata, args.layer), dt, _layer_name(args.layer), check_empty_cells=dt in ("counts", "binary"),
+                        binary_counts=dt == "binary")
+    return fp
+
+
 # %% ../../nbs/api/01_data.registry.ipynb #11bb4e31
 DEFAULT_MODEL = "default"    # registration key of `setup_anndata(model=None)`: usable by any model without its own
 
@@ -149,6 +190,7 @@ def setup_anndata(adata:AnnData, # the AnnData to register
                      labels_key, data_type)
     validate_adata(adata, args)
     entry = asdict(args)
+    entry["fingerprint"] = data_fingerprint(adata, args)    # models re-run the checks when the data no longer match it
     if fields:
         names = [f.name for f in standard_fields(args)]
         for f in fields:
@@ -159,9 +201,17 @@ def setup_anndata(adata:AnnData, # the AnnData to register
     adata.uns[Keys.SETUP] = {**_registrations(adata, required=False), _model_key(model): entry}
     return args
 
+def check_in_memory(adata:AnnData):
+    "Refuse an AnnData opened with `backed=`: models read their data in memory (out-of-core training is not available yet)."
+    if getattr(adata, "isbacked", False):
+        raise ValueError(f"adata is opened in backed mode ({adata.filename}); sc_integrate models read their data in memory for now: "
+                         "load it with `adata = adata.to_memory()` (or `anndata.read_h5ad(path)` without `backed=`), or a subset "
+                         "with `adata[cells].to_memory()`.")
+
 def validate_adata(adata:AnnData, args:SetupArgs):
     "Run every registration check of `args` against `adata`."
     if not isinstance(adata, AnnData): raise TypeError(f"expected an AnnData, got {type(adata).__name__}.")
+    check_in_memory(adata)
     if adata.n_obs == 0 or adata.n_vars == 0: raise ValueError(f"adata is empty ({adata.n_obs} cells x {adata.n_vars} genes).")
     for k in args.cat_keys: validate_categorical(adata, k, "batch_key" if k == args.batch_key else "categorical covariate")
     if args.labels_key is not None: validate_categorical(adata, args.labels_key, "labels_key")
@@ -202,11 +252,15 @@ def get_setup(adata:AnnData, # a registered AnnData
               model:str|None=None, # model name (without its own registration: the generic one); None = the only registration
              ) -> SetupArgs:
     "The registration recorded on `adata` for `model`, or an error telling to run `setup_anndata`."
-    d = {k: v for k, v in _entry(adata, model).items() if k != "fields"}
+    d = {k: v for k, v in _entry(adata, model).items() if k not in ("fields", "fingerprint")}
     for k in ("categorical_covariate_keys", "continuous_covariate_keys"): d[k] = [str(x) for x in list(d.get(k) if d.get(k) is not None else [])]
     for k in ("layer", "batch_key", "labels_key"):
         if d.get(k) in ("", "None"): d[k] = None  # h5ad round trips store None awkwardly
     return SetupArgs(**d)
+
+def get_fingerprint(adata:AnnData, model:str|None=None) -> str|None:
+    "The data fingerprint stored at registration (None for registrations written before fingerprints)."
+    return _entry(adata, model).get("fingerprint")
 
 def get_fields(adata:AnnData, # a registered AnnData
                model:str|None=None, # model name, as in `get_setup`
@@ -340,16 +394,28 @@ class MatrixField(Field):
 
 UNSEEN = ("error", "marginal")
 
+def _name(v) -> str:
+    "A category's name: whole-number floats as integers (5.0 -> '5'), so an int column in training and a float one in a query agree."
+    if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer(): return str(int(v))
+    return str(v)
+
+def _as_str(col) -> pd.Series:
+    "The column's values as category names (`_name`)."
+    if isinstance(col.dtype, pd.CategoricalDtype): return col.cat.rename_categories([_name(c) for c in col.cat.categories]).astype(str) if col.cat.categories.is_unique else col.astype(object).map(_name)
+    if pd.api.types.is_float_dtype(col.dtype) or col.dtype == object: return col.map(_name)
+    return col.astype(str)
+
 def _categories(col) -> list:
-    if isinstance(col.dtype, pd.CategoricalDtype): return [str(c) for c in col.cat.categories]
-    return sorted(map(str, pd.unique(col.astype(str))))
+    if isinstance(col.dtype, pd.CategoricalDtype): return list(dict.fromkeys(_name(c) for c in col.cat.categories))
+    return sorted(pd.unique(_as_str(col)))
 
 def _codes(col, cats, key, unseen):
     "Integer codes of `col` among the training categories `cats`; -1 for unseen ones (an error under unseen='error')."
     if col.isna().any(): raise ValueError(f"adata.obs[{key!r}] has missing values; fill them or drop those cells.")
-    codes = pd.Categorical(col.astype(str), categories=[str(c) for c in cats]).codes.astype(np.int64)
+    names = _as_str(col)
+    codes = pd.Categorical(names, categories=[str(c) for c in cats]).codes.astype(np.int64)
     if unseen == "error" and (codes < 0).any():
-        new = sorted(set(col.astype(str)[codes < 0]))
+        new = sorted(set(names[codes < 0]))
         raise ValueError(f"adata.obs[{key!r}] has categories not seen in training: {new[:5]} (known: {list(cats)[:10]}). "
                          "Pass unseen='marginal' to encode them as the average over the training categories, "
                          "or subset to known categories.")

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/api/30_models.base.ipynb #78f40cab
 from __future__ import annotations
-import copy, json, math, pickle, shutil, time
+import copy, hashlib, json, math, os, pickle, secrets, shutil, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -12,8 +12,8 @@ import scipy.sparse as sp
 import torch
 from anndata import AnnData
 import sc_integrate
-from ..core import Keys, get_device, seeded
-from ..data.registry import Registry, SetupArgs, setup_anndata, get_setup, get_matrix, validate_matrix
+from ..core import Keys, get_device, seeded, check_number
+from ..data.registry import Registry, SetupArgs, setup_anndata, get_setup, get_matrix, validate_matrix, revalidate, get_fingerprint, check_in_memory
 from ..data.dataset import AnnDataset, ConcatDataset, BalancedBatchSampler
 from ..data.loaders import sequential_batches
 from ..train import Trainer
@@ -24,6 +24,24 @@ __all__ = ['LatentMixin', 'ExpressionMixin', 'VarmMixin', 'BaseModel', 'ds_field
 
 # %% ../../nbs/api/30_models.base.ipynb #861d0d5c
 def _as_list(adata): return list(adata) if isinstance(adata, (list, tuple)) else [adata]
+
+def _is_saved_file(name:str) -> bool:
+    "A file that `BaseModel.save` writes (only these may be replaced by `overwrite=True`)."
+    return name in ("model.pt", "model.json", "history.csv") or (name.startswith("adata") and name.endswith(".h5ad"))
+
+def _sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
+    return h.hexdigest()
+
+def _fsync(path):
+    "Flush a file or folder to disk (folders where the platform allows it)."
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try: os.fsync(fd)
+        finally: os.close(fd)
+    except OSError: pass
 
 class LatentMixin:
     "`get_latent_representation` for models whose module has `latent(batch, give_mean, n_samples)` (every `BaseModule`)."
@@ -36,6 +54,7 @@ class LatentMixin:
                                   key_added:str|None=None, # write `adata.obsm[key_added]` (e.g. the model's `obsm_key`)
                                  ) -> np.ndarray:
         "Latent representation of each cell; writes `adata.obsm[key_added]` only when `key_added` is given."
+        n_samples = check_number("n_samples", n_samples, integer=True, low=1)
         z = self._map(lambda b: self.module.latent(b, give_mean, n_samples), adata, batch_size, unseen)
         if key_added is not None: self._write_obsm(adata, key_added, z)
         return z
@@ -79,6 +98,7 @@ class ExpressionMixin:
     def _decoded(self, adata, covariates, continuous, give_mean, n_samples, gene_list, batch_size, unseen, key_added,
                  impose_extra=None, transform=None):
         "The shared body of `get_normalized_expression`: encode each cell, decode under imposed covariates, average samples."
+        n_samples = check_number("n_samples", n_samples, integer=True, low=1)
         impose, gidx = self._imposer(covariates, continuous), self._gene_index(gene_list)
         if key_added is not None and gidx is not None: raise ValueError("key_added needs all genes (a layer has every gene); drop gene_list.")
         m = self.module
@@ -141,7 +161,10 @@ class BaseModel(LatentMixin):
             if s.data_type != self.data_type:
                 raise ValueError(f"adata was registered with data_type={s.data_type!r} but {type(self).__name__} needs "
                                  f"{self.data_type!r}: run `{type(self).__name__}.setup_anndata(adata, ...)`.")
-        self.registry = Registry.from_adatas(self.adatas, model=type(self).__name__)
+        name = type(self).__name__
+        # the data may have changed since setup_anndata (values, a subset, categories): check again where they differ
+        self._checked = [revalidate(a, get_setup(a, name), get_fingerprint(a, name), self.data_type) for a in self.adatas]
+        self.registry = Registry.from_adatas(self.adatas, model=name)
         self.module_kwargs, self.seed = dict(module_kwargs), seed
         with seeded(seed): self.module = self._build_module(**module_kwargs)   # the user's generators are left alone
         self.history, self.is_trained, self.train_kwargs, self.trainer = None, False, {}, None
@@ -210,8 +233,10 @@ class BaseModel(LatentMixin):
         "Train the model; returns (and stores in `.history`) the per-epoch loss components."
         d = self.train_defaults
         epochs = max_epochs if max_epochs is not None else (None if max_steps is not None else d["max_epochs"])
-        kw = dict(max_epochs=epochs, batch_size=batch_size or d["batch_size"],
+        kw = dict(max_epochs=epochs, batch_size=d["batch_size"] if batch_size is None else batch_size,   # None only means "the default"
                   lr=d["lr"] if lr is None else lr, weight_decay=d["weight_decay"] if weight_decay is None else weight_decay)
+        checked = getattr(self, "_checked", [None] * len(self.adatas))   # a loaded model checks its data at the first train()
+        self._checked = [revalidate(a, self.registry.setup, fp, self.data_type) for a, fp in zip(self.adatas, checked)]
         ds = self._dataset(self.adatas, memory_mode, device)
         sampler = None
         seed = self.seed if seed is None else seed
@@ -230,8 +255,15 @@ class BaseModel(LatentMixin):
                                lr_scheduler_interval=lr_scheduler_interval, grad_clip=grad_clip, seed=seed, validation_fraction=validation_fraction,
                                early_stopping_patience=early_stopping_patience, checkpoint_dir=checkpoint_dir,
                                checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, sampler=sampler,
-                               callbacks=callbacks, progress=progress, device=device)
-        self.history = self.trainer.fit(resume_from=resume_from)
+                               callbacks=callbacks, progress=progress, device=device,
+                               run_meta=json.loads(json.dumps(dict(model=type(self).__name__, registry=self.registry.to_dict(), module_kwargs=self.module_kwargs), default=str)))
+        try: self.history = self.trainer.fit(resume_from=resume_from)
+        except (FloatingPointError, KeyboardInterrupt):
+            # the trainer restored the last whole epoch: the model is usable there (if any epoch completed)
+            if self.trainer.epoch > 0:
+                self.history, self.is_trained = self.trainer.history_frame(), True
+                self.train_kwargs = dict(kw, steps=self.trainer.global_step, stopped_at_epoch=self.trainer.epoch, **schedule_kwargs)
+            raise
         # what actually ran: torch.compile or not, the precision, the steps taken
         self.train_kwargs = dict(kw, memory_mode=ds.memory_mode if hasattr(ds, "memory_mode") else memory_mode,
                                  compile=self.trainer.compile, precision=precision, max_steps=max_steps,
@@ -258,6 +290,7 @@ class BaseModel(LatentMixin):
         adatas = self.adatas if adata is None else [adata]
         if adata is not None:
             s = self.registry.setup
+            check_in_memory(adata)
             validate_matrix(get_matrix(adata, s.layer), self.data_type, check_empty_cells=False)
         dev = next(self.module.parameters()).device
         return self._dataset(adatas, "host", dev, unseen), adatas
@@ -266,7 +299,9 @@ class BaseModel(LatentMixin):
     def _map(self, fn, adata=None, batch_size=1024, unseen="error"):
         "Apply `fn(batch) -> tensor` to all cells in order; returns a numpy array."
         self._check_trained(); self.module.eval()
+        batch_size = check_number("batch_size", batch_size, integer=True, low=1)
         ds, _ = self._query(adata, unseen)
+        if len(ds) == 0: raise ValueError("the query holds 0 cells: pass an AnnData with at least one cell.")
         with seeded(self.seed):     # posterior samples are reproducible and leave the user's generators alone
             return torch.cat([fn(b).cpu() for b in sequential_batches(ds, batch_size)]).numpy()
 
@@ -281,19 +316,35 @@ class BaseModel(LatentMixin):
              overwrite:bool=False, # replace an existing directory
              save_anndata:bool=False, # also write the training AnnData (`adata.h5ad`, one file per object)
             ):
-        "Write the weights, registry, settings and history to `dir_path`."
+        "Write the weights (with a checksum), registry, settings and history to `dir_path`, atomically: a new folder is renamed into place."
         p = Path(dir_path)
+        if p.exists() and not p.is_dir(): raise FileExistsError(f"{p} is a file, not a folder: choose another path for the model.")
         if p.exists():
             if not overwrite: raise FileExistsError(f"{p} exists; pass overwrite=True to replace it.")
-            shutil.rmtree(p)
-        p.mkdir(parents=True)
-        torch.save({k: v.cpu() for k, v in self.module.state_dict().items()}, p / "model.pt")
-        meta = dict(model=type(self).__name__, version=sc_integrate.__version__, registry=self.registry.to_dict(),
-                    module_kwargs=self.module_kwargs, seed=self.seed, train_kwargs=self.train_kwargs, is_trained=self.is_trained)
-        (p / "model.json").write_text(json.dumps(meta, indent=1, default=str))
-        if self.history is not None: self.history.to_csv(p / "history.csv", index=False)
-        if save_anndata:
-            for i, a in enumerate(self.adatas): a.write_h5ad(p / ("adata.h5ad" if i == 0 else f"adata_{i}.h5ad"))
+            foreign = sorted(q.name for q in p.iterdir() if not _is_saved_file(q.name))
+            if foreign: raise FileExistsError(f"{p} holds files that are not part of a saved model ({foreign[:5]}{' ...' if len(foreign) > 5 else ''}): "
+                                              "overwrite=True only replaces a folder written by `save`; choose another path or move those files.")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+        tmp, old = p.with_name(f".{p.name}.tmp-{tag}"), p.with_name(f".{p.name}.old-{tag}")
+        try:
+            tmp.mkdir()
+            torch.save({k: v.cpu() for k, v in self.module.state_dict().items()}, tmp / "model.pt")
+            meta = dict(model=type(self).__name__, version=sc_integrate.__version__, registry=self.registry.to_dict(),
+                        module_kwargs=self.module_kwargs, seed=self.seed, train_kwargs=self.train_kwargs, is_trained=self.is_trained,
+                        weights_sha256=_sha256(tmp / "model.pt"))
+            (tmp / "model.json").write_text(json.dumps(meta, indent=1, default=str))
+            if self.history is not None: self.history.to_csv(tmp / "history.csv", index=False)
+            if save_anndata:
+                for i, a in enumerate(self.adatas): a.write_h5ad(tmp / ("adata.h5ad" if i == 0 else f"adata_{i}.h5ad"))
+            for q in tmp.iterdir(): _fsync(q)
+            _fsync(tmp)
+            if p.exists(): os.replace(p, old)           # the old model stays whole until the new one is in place
+            os.replace(tmp, p); _fsync(p.parent)
+        except BaseException:
+            if old.exists() and not p.exists(): os.replace(old, p)   # put the old model back
+            shutil.rmtree(tmp, ignore_errors=True); raise
+        shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
     def load(cls, dir_path:str|Path, # directory written by `save`
@@ -304,7 +355,15 @@ class BaseModel(LatentMixin):
         import anndata as ad
         p = Path(dir_path)
         if not (p / "model.json").exists(): raise FileNotFoundError(f"{p} has no model.json: not a saved {cls.__name__}.")
-        meta = json.loads((p / "model.json").read_text())
+        try:
+            meta = json.loads((p / "model.json").read_text())
+            for k in ("model", "registry", "module_kwargs", "seed", "train_kwargs", "is_trained"): meta[k]
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{p / 'model.json'} is damaged or not written by sc_integrate ({type(e).__name__}: {e}); save the model again.") from e
+        if not (p / "model.pt").exists(): raise FileNotFoundError(f"{p} has no model.pt (the weights): the folder is incomplete; save the model again.")
+        if "weights_sha256" in meta and _sha256(p / "model.pt") != meta["weights_sha256"]:
+            raise ValueError(f"{p / 'model.pt'} does not match the checksum in model.json: the weights are damaged or were changed "
+                             "after saving; save the model again or restore the folder from a backup.")
         if meta["model"] != cls.__name__: raise TypeError(f"{p} holds a {meta['model']}, not a {cls.__name__}: use {meta['model']}.load.")
         reg = Registry.from_dict(meta["registry"])
         if adata is None:
@@ -316,10 +375,18 @@ class BaseModel(LatentMixin):
         self = cls.__new__(cls)
         self.adatas, self.registry, self.module_kwargs, self.seed = adatas, reg, meta["module_kwargs"], meta["seed"]
         with seeded(self.seed): self.module = self._build_module(**self.module_kwargs)   # weights are replaced; the user's RNG is left alone
-        self.module.load_state_dict(torch.load(p / "model.pt", map_location="cpu", weights_only=True))
+        try: sd = torch.load(p / "model.pt", map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise ValueError(f"{p / 'model.pt'} holds objects other than tensors, which are not loaded for safety: not a model saved by sc_integrate.") from e
+        except (RuntimeError, EOFError, OSError) as e:
+            raise ValueError(f"{p / 'model.pt'} cannot be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}): "
+                             "the file is truncated or damaged; save the model again.") from e
+        self.module.load_state_dict(sd)
         self.module.to(get_device(device)).eval()
         self.train_kwargs, self.is_trained, self.trainer = meta["train_kwargs"], meta["is_trained"], None
-        self.history = pd.read_csv(p / "history.csv") if (p / "history.csv").exists() else None
+        try: self.history = pd.read_csv(p / "history.csv") if (p / "history.csv").exists() else None
+        except (ValueError, pd.errors.ParserError) as e:
+            raise ValueError(f"{p / 'history.csv'} is damaged ({type(e).__name__}); delete it to load the model without its history.") from e
         for a in adatas: reg.encode_categorical(a)   # fail now on unseen categories
         return self
 
@@ -348,6 +415,41 @@ def assert_unchanged(adata:AnnData, snap:dict, allowed_obsm=(), allowed_uns=()):
     new_obsm, new_uns = set(adata.obsm) - snap["obsm"], set(adata.uns) - snap["uns"]
     assert new_obsm <= set(allowed_obsm), f"unexpected obsm keys written: {new_obsm - set(allowed_obsm)}"
     assert new_uns <= set(allowed_uns), f"unexpected uns keys written: {new_uns - set(allowed_uns)}"
+
+def _expect(fn, exc, text, what):
+    try: fn()
+    except exc as e: assert text in str(e), f"{what}: unclear message: {e}"; return
+    raise AssertionError(f"{what} was accepted")
+
+def _check_save_safety(model_cls, model, adata, d, z):
+    "save/load: atomic overwrite that spares foreign files, a checksum of the weights, clear errors for damaged files."
+    model.save(d, overwrite=True); np.testing.assert_allclose(model_cls.load(d, adata=adata).get_latent_representation(), z, rtol=1e-5, atol=1e-5)
+    assert sorted(q.name for q in d.parent.iterdir()) == [d.name], "save left temporary folders behind"
+    (d / "notes.txt").write_text("mine")
+    _expect(lambda: model.save(d, overwrite=True), FileExistsError, "not part of a saved model", "overwrite of a folder holding a user's file")
+    assert (d / "notes.txt").read_text() == "mine" and (d / "model.pt").exists(), "a refused overwrite touched the folder"
+    (d / "notes.txt").unlink()
+    # a save that fails half-way (a full disk: writing the history raises) leaves the old model whole and no temporary folder
+    to_csv = pd.DataFrame.to_csv
+    def full_disk(*a, **k): raise OSError(28, "No space left on device")
+    pd.DataFrame.to_csv = full_disk
+    try: _expect(lambda: model.save(d, overwrite=True), OSError, "No space left", "a save onto a full disk")
+    finally: pd.DataFrame.to_csv = to_csv
+    assert sorted(q.name for q in d.parent.iterdir()) == [d.name], "a failed save left temporary folders behind"
+    np.testing.assert_allclose(model_cls.load(d, adata=adata).get_latent_representation(), z, rtol=1e-5, atol=1e-5)
+    f = d.parent / "a_file"; f.write_text("x")
+    _expect(lambda: model.save(f), FileExistsError, "is a file", "save onto a file")
+    f.unlink()
+    w = bytearray((d / "model.pt").read_bytes()); good = bytes(w)
+    w[len(w) // 2] ^= 0xFF; (d / "model.pt").write_bytes(bytes(w))           # one flipped byte inside the weights
+    _expect(lambda: model_cls.load(d, adata=adata), ValueError, "checksum", "a model.pt with a flipped byte")
+    (d / "model.pt").write_bytes(good[: len(good) // 3])
+    _expect(lambda: model_cls.load(d, adata=adata), ValueError, "checksum", "a truncated model.pt")
+    (d / "model.pt").write_bytes(good); meta = (d / "model.json").read_text()
+    (d / "model.json").write_text(meta[: len(meta) // 2])
+    _expect(lambda: model_cls.load(d, adata=adata), ValueError, "model.json is damaged", "a truncated model.json")
+    (d / "model.json").write_text(meta)
+    np.testing.assert_allclose(model_cls.load(d, adata=adata).get_latent_representation(), z, rtol=1e-5, atol=1e-5)
 
 def check_model_contract(model_cls, # a `BaseModel` subclass
                          adata:AnnData, # small registered-able data (not yet registered)
@@ -380,6 +482,7 @@ def check_model_contract(model_cls, # a `BaseModel` subclass
         np.testing.assert_allclose(loaded.get_latent_representation(), z, rtol=1e-5, atol=1e-5)
         try: model.save(d); raise AssertionError("save over an existing directory did not fail")
         except FileExistsError: pass
+        _check_save_safety(model_cls, model, adata, d, z)
     # bad input is rejected with a clear message
     cat_keys = model.registry.setup.cat_keys
     if cat_keys:
@@ -390,4 +493,18 @@ def check_model_contract(model_cls, # a `BaseModel` subclass
         zq = model.get_latent_representation(q, unseen="marginal"); assert zq.shape == z.shape
     try: model.get_latent_representation(adata[:, 1:].copy()); raise AssertionError("missing genes accepted")
     except ValueError as e: assert "absent from adata" in str(e)
+    # numbers out of range are refused by name, never replaced by a default or passed on to torch
+    bad_train = [dict(max_epochs=0), dict(max_epochs=-1), dict(max_epochs=2.5), dict(max_epochs=1, batch_size=0), dict(max_epochs=1, batch_size=1),
+                 dict(max_epochs=1, grad_clip=-1.0), dict(max_epochs=1, lr=-1.0), dict(max_epochs=1, checkpoint_every=0), dict(max_steps=0)]
+    before = copy.deepcopy(model.module.state_dict())
+    for kw in bad_train:
+        name, value = [(k, v) for k, v in kw.items() if (k, v) != ("max_epochs", 1)][0]
+        try: model.train(progress=False, **kw); raise AssertionError(f"train({kw}) accepted")
+        except (ValueError, TypeError) as e: assert f"{name}={value!r}" in str(e), f"train({kw}): the message does not name the argument: {e}"
+    assert all(torch.equal(before[k], v) for k, v in model.module.state_dict().items()), "a refused train() changed the weights"
+    for fn, kw in ((model.get_latent_representation, dict(batch_size=0)), (model.get_latent_representation, dict(give_mean=False, n_samples=0))):
+        try: fn(**kw); raise AssertionError(f"{fn.__name__}({kw}) accepted")
+        except ValueError as e: assert f"{list(kw)[-1]}=0" in str(e), str(e)
+    try: model.get_latent_representation(adata[:0].copy()); raise AssertionError("a 0-cell query accepted")
+    except ValueError as e: assert "0 cells" in str(e)
     return model

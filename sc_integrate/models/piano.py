@@ -11,7 +11,7 @@ from torch import nn
 import torch.nn.functional as F
 from anndata import AnnData
 from ..core import Keys
-from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates
+from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates, grad_reverse
 from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean, digamma_positive
 from ..priors import make_prior
 from ..module import BaseModule, LossOutput
@@ -104,11 +104,15 @@ class PianoModule(BaseModule):
                  pseudoinput_data:torch.Tensor|None=None, # vamp: counts (K, G) of K cells initialising the pseudoinputs (in log1p space)
                  bn_eps:float=1e-5, # BatchNorm epsilon
                  bn_momentum:float=0.1, # BatchNorm momentum
+                 adv_weight:float=0.0, # weight of the adversarial covariate classifier on z (0 = off; piano-integration: 1)
                 ):
         super().__init__()
         if likelihood not in ("nb", "zinb"): raise ValueError(f"likelihood={likelihood!r} must be 'nb' or 'zinb'.")
         if head not in ("glm", "scvi"): raise ValueError(f"head={head!r} must be 'glm' or 'scvi'.")
         if dispersion not in ("gene", "covariates"): raise ValueError(f"dispersion={dispersion!r} must be 'gene' or 'covariates'.")
+        if not adv_weight >= 0: raise ValueError(f"adv_weight={adv_weight!r} must be >= 0 (0 turns the adversarial classifier off).")
+        if adv_weight > 0 and not len(n_cats):
+            raise ValueError("adv_weight > 0 needs a categorical covariate for the classifier to predict: register a batch_key or set adv_weight=0.")
         self.n_input, self.n_cats, self.n_cont, self.n_latent = n_input, list(n_cats), n_cont, n_latent
         self.likelihood, self.head, self.dispersion = likelihood, head, dispersion
         n_cov = sum(self.n_cats) + n_cont
@@ -117,6 +121,9 @@ class PianoModule(BaseModule):
         self.decoder = MLP(n_latent + n_cov, n_hidden, n_layers, **mlp)
         self.px = nn.Linear(n_hidden, n_input)
         if likelihood == "zinb": self.px_dropout = nn.Linear(n_hidden, n_input)
+        # the reference implementation's batch classifier: z -> every categorical covariate's one-hot code, through gradient reversal
+        self.adv_weight = float(adv_weight)
+        if self.adv_weight > 0: self.classifier = nn.Sequential(nn.Linear(n_latent, n_hidden), nn.ReLU(), nn.Linear(n_hidden, sum(self.n_cats)))
         # NB-GLM parameters, initialised as in the paper: b = w = v = a = 1, W = U = 0
         self.b, self.w, self.v, self.a = (nn.Parameter(torch.ones(n_input)) for _ in range(4))
         self.W = nn.Parameter(torch.zeros(n_cov, n_input)); self.U = nn.Parameter(torch.zeros(n_cov, n_input))
@@ -195,8 +202,15 @@ class PianoModule(BaseModule):
         return NBGLMLogLik.apply(g["px_logits"], self.w, torch.cat([self.W, self.v[None], self.b[None]]),
                                  torch.cat([self.U, self.a[None]]), cl, c1, inv, x, flat)
 
+    def adversarial_loss(self, z:torch.Tensor, # latent sample (n, n_latent)
+                         batch:dict, # minibatch (its `Keys.CAT` codes are the targets)
+                        ) -> torch.Tensor:
+        "Summed binary cross-entropy of the covariate classifier on gradient-reversed z: the classifier learns to predict the categorical covariates, the encoder to defeat it."
+        target = one_hot_covariates(batch[Keys.CAT], self.n_cats)      # code -1 (marginal) -> the uniform 1/K row
+        return F.binary_cross_entropy_with_logits(self.classifier(grad_reverse(z, 1.0)), target, reduction="sum")
+
     def loss(self, batch:dict, inference_outputs:dict, generative_outputs:dict, weights:dict) -> LossOutput:
-        "Negative ELBO summed over the minibatch: sum NB NLL + beta sum KL (paper Methods, ELBO)."
+        "Negative ELBO summed over the minibatch: sum NB NLL + beta sum KL (paper Methods, ELBO), plus the adversarial term when `adv_weight` > 0."
         x, inf = batch[Keys.X], inference_outputs
         if self.likelihood == "nb" and self.head == "glm" and not torch.compiler.is_compiling():
             ll = self.glm_log_likelihood(batch, generative_outputs)   # eager: fused head, lgamma/digamma on the non-zeros only
@@ -206,7 +220,11 @@ class PianoModule(BaseModule):
         kl = self.prior.kl(inf["qz_mean"], inf["qz_scale"], inf["z"]).sum()
         beta = weights.get("kl", torch.ones((), device=x.device))
         loss = nll + beta * kl
-        return LossOutput({"loss": loss}, {"loss": loss, "nll": nll, "kl": kl}, x.shape[0])
+        comps = {"nll": nll, "kl": kl}
+        if self.adv_weight > 0:
+            adv = self.adversarial_loss(inf["z"], batch)
+            loss = loss + weights.get("adv", self.adv_weight) * adv; comps["adv"] = adv
+        return LossOutput({"loss": loss}, {"loss": loss, **comps}, x.shape[0])
 
 
 # %% ../../nbs/api/31_models.piano.ipynb #1240424f
@@ -229,19 +247,25 @@ class PIANO(ExpressionMixin, BaseModel):
                  dispersion:str="covariates", # scvi head only: "gene" or "covariates"
                  prior:str="standard", # latent prior: "standard" N(0, I) (the paper), "vamp" (VampPrior) or "gmm" (Gaussian mixture)
                  n_prior_components:int=5, # K pseudoinputs (vamp, initialised at K random cells) or components (gmm)
+                 adv_weight:float|None=None, # weight of the adversarial covariate classifier on z; None = 1 (as piano-integration) when a categorical covariate is registered, else 0; 0 = off (the paper)
                  seed:int|None=0, # seed of the initial weights (and of the pseudoinput cells)
                 ):
         super().__init__(adata, seed=seed, n_latent=n_latent, n_hidden=n_hidden, n_layers=n_layers, dropout=dropout,
-                         likelihood=likelihood, head=head, dispersion=dispersion, prior=prior, n_prior_components=n_prior_components)
+                         likelihood=likelihood, head=head, dispersion=dispersion, prior=prior, n_prior_components=n_prior_components,
+                         adv_weight=adv_weight)
 
     def _build_module(self, **kw):
+        if kw.get("adv_weight", 0.0) is None: kw["adv_weight"] = 1.0 if self.registry.n_cats else 0.0   # nothing to predict without a categorical covariate
         cells = self._random_cells(kw.get("n_prior_components", 5)) if kw.get("prior") == "vamp" else None
         return self.module_cls(**self._module_shape(), pseudoinput_data=None if cells is None else cells[Keys.X], **kw)
 
-    def _schedules(self, max_beta:float=1.0, # KL weight reached at the end of the warm-up (0.5 for weaker correction)
-                   n_epochs_kl_warmup:float=400, # warm-up length in epochs (linear per step, then clamped)
+    def _schedules(self, max_beta:float=0.25, # KL weight reached at the end of the warm-up (the paper: 1.0; lower keeps more dataset-specific structure)
+                   n_epochs_kl_warmup:float|None=None, # warm-up length in epochs (the paper: 400); None = `kl_warmup_fraction` of the run
+                   kl_warmup_fraction:float=1.0, # warm-up length as a fraction of the run's steps, when `n_epochs_kl_warmup` is None
                   ) -> dict:
-        return {"kl": LinearWarmup(max_beta, n_epochs=n_epochs_kl_warmup)}
+        # default as in piano-integration: beta rises linearly over the whole run to 0.25, whatever max_epochs is
+        if n_epochs_kl_warmup is not None: return {"kl": LinearWarmup(max_beta, n_epochs=n_epochs_kl_warmup)}
+        return {"kl": LinearWarmup(max_beta, fraction=kl_warmup_fraction)}
 
     @torch.no_grad()
     def get_normalized_expression(self, adata:AnnData|None=None, # cells (None = the training data)
