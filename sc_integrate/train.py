@@ -341,7 +341,6 @@ class Trainer:
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.checkpoint_every, self.keep_checkpoints = checkpoint_every, keep_checkpoints
         if self.checkpoint_every and not self.checkpoint_dir: raise ValueError("checkpoint_every needs checkpoint_dir.")
-        if not 0 <= validation_fraction < 1: raise ValueError(f"validation_fraction={validation_fraction} must be in [0, 1).")
         self.module.to(self.device)
         # the trainer's own random stream: seeded here, used inside `fit` only, so the user's generators are never touched
         with seeded(seed): self._rng = self._get_rng()
