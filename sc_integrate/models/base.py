@@ -4,7 +4,7 @@
 
 # %% ../../nbs/api/30_models.base.ipynb #78f40cab
 from __future__ import annotations
-import copy, hashlib, json, math, os, pickle, secrets, shutil, time
+import copy, hashlib, json, math, os, pickle, secrets, shutil, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from ..core import Keys, get_device, seeded, check_number
 from ..data.registry import Registry, SetupArgs, setup_anndata, get_setup, get_matrix, validate_matrix, revalidate, get_fingerprint, check_in_memory
 from ..data.dataset import AnnDataset, ConcatDataset, BalancedBatchSampler
 from ..data.loaders import sequential_batches
-from ..train import Trainer
+from ..train import Trainer, _pid_alive
 
 
 # %% auto #0
@@ -42,6 +42,32 @@ def _fsync(path):
         try: os.fsync(fd)
         finally: os.close(fd)
     except OSError: pass
+
+def _saved_folder(q:Path) -> bool:
+    "A folder that holds only files `save` writes (so it may be removed or swapped)."
+    return q.is_dir() and all(_is_saved_file(f.name) for f in q.iterdir())
+
+def _finish_interrupted_save(p:Path) -> str|None:
+    "Complete or clean up a `save` to `p` that was killed part-way; returns what was done, if anything."
+    done = None
+    def leftovers(kind):   # tag = "<pid>-<hex>"; a folder of a process still running is its save in progress: left alone
+        out = {}
+        for q in p.parent.glob(f".{p.name}.{kind}-*"):
+            tag = q.name.rsplit(f".{kind}-", 1)[1]; pid = tag.split("-")[0]
+            if pid.isdigit() and not _pid_alive(int(pid)) and _saved_folder(q): out[tag] = q
+        return out
+    olds, tmps = leftovers("old"), leftovers("tmp")
+    if not p.exists():
+        # killed between the two renames: the old model was moved aside and the new, complete one (fsynced
+        # before the first rename) not yet moved in; a temporary folder without its `.old-` twin is not trusted
+        swapped = sorted((t for t in tmps if t in olds), key=lambda t: tmps[t].stat().st_mtime)
+        if swapped:
+            t = swapped[-1]; os.replace(tmps.pop(t), p); _fsync(p.parent)
+            done = f"finished an interrupted save into {p}"
+    if p.exists():
+        for q in list(olds.values()) + list(tmps.values()): shutil.rmtree(q, ignore_errors=True)
+        if (olds or tmps) and done is None: done = f"removed {len(olds) + len(tmps)} leftover folder(s) of an interrupted save beside {p}"
+    return done
 
 class LatentMixin:
     "`get_latent_representation` for models whose module has `latent(batch, give_mean, n_samples)` (every `BaseModule`)."
@@ -319,6 +345,7 @@ class BaseModel(LatentMixin):
         "Write the weights (with a checksum), registry, settings and history to `dir_path`, atomically: a new folder is renamed into place."
         p = Path(dir_path)
         if p.exists() and not p.is_dir(): raise FileExistsError(f"{p} is a file, not a folder: choose another path for the model.")
+        if p.parent.is_dir(): _finish_interrupted_save(p)
         if p.exists():
             if not overwrite: raise FileExistsError(f"{p} exists; pass overwrite=True to replace it.")
             foreign = sorted(q.name for q in p.iterdir() if not _is_saved_file(q.name))
@@ -354,6 +381,7 @@ class BaseModel(LatentMixin):
         "Load a model written by `save`; `adata` must have the training genes and covariate columns."
         import anndata as ad
         p = Path(dir_path)
+        if p.parent.is_dir() and (msg := _finish_interrupted_save(p)): warnings.warn(msg + ".")
         if not (p / "model.json").exists(): raise FileNotFoundError(f"{p} has no model.json: not a saved {cls.__name__}.")
         try:
             meta = json.loads((p / "model.json").read_text())
@@ -450,6 +478,17 @@ def _check_save_safety(model_cls, model, adata, d, z):
     _expect(lambda: model_cls.load(d, adata=adata), ValueError, "model.json is damaged", "a truncated model.json")
     (d / "model.json").write_text(meta)
     np.testing.assert_allclose(model_cls.load(d, adata=adata).get_latent_representation(), z, rtol=1e-5, atol=1e-5)
+    # a save killed between its two renames: the old model moved aside, the new complete one not yet in place
+    os.replace(d, d.with_name(f".{d.name}.old-999999999-dead")); model.save(d); os.replace(d, d.with_name(f".{d.name}.tmp-999999999-dead"))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        np.testing.assert_allclose(model_cls.load(d, adata=adata).get_latent_representation(), z, rtol=1e-5, atol=1e-5)
+    assert any("interrupted save" in str(x.message) for x in w), "an interrupted save was completed silently"
+    assert sorted(q.name for q in d.parent.iterdir()) == [d.name], "recovering an interrupted save left folders behind"
+    # a save killed while writing its temporary folder: the next save removes the leftover, the model is untouched
+    (t := d.with_name(f".{d.name}.tmp-999999998-dead")).mkdir(); (t / "model.pt").write_bytes(b"partial")
+    model.save(d, overwrite=True)
+    assert sorted(q.name for q in d.parent.iterdir()) == [d.name], "a leftover temporary folder was not removed"
 
 def check_model_contract(model_cls, # a `BaseModel` subclass
                          adata:AnnData, # small registered-able data (not yet registered)
