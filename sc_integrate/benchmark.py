@@ -18,8 +18,8 @@ from .metrics import score_embedding, moran_reference, MoranReference, BIO_METRI
 
 # %% auto #0
 __all__ = ['log_normalized', 'pca_baseline', 'Method', 'pca_method', 'harmony_method', 'model_method', 'scvi_method',
-           'scvi_sysvi_method', 'PeakMemory', 'Benchmark', 'minmax', 'select_runs', 'scib_totals', 'plot_results_table',
-           'plot_bio_batch', 'plot_jaccard', 'plot_umaps']
+           'scvi_sysvi_method', 'PeakMemory', 'Benchmark', 'minmax', 'select_runs', 'scib_totals', 'subsample_cells',
+           'scib_benchmarker', 'plot_results_table', 'plot_bio_batch', 'plot_jaccard', 'plot_umaps']
 
 # %% ../nbs/api/43_benchmark.ipynb #b5259631
 def log_normalized(adata:AnnData, # the data
@@ -286,6 +286,41 @@ def scib_totals(results:pd.DataFrame, min_max_scale:bool=False) -> pd.DataFrame:
     out["batch_correction"] = t[[c for c in cols if c in BATCH_METRICS]].mean(1)
     out["total"] = 0.6 * out["bio_conservation"] + 0.4 * out["batch_correction"]
     return out
+
+# %% ../nbs/api/43_benchmark.ipynb #a8840539
+def subsample_cells(adata:AnnData, # the data
+                    n:int|None, # at most this many cells (None = all)
+                    seed:int=0, # random state of the draw
+                   ) -> AnnData:
+    "At most `n` cells drawn uniformly without replacement, in their original order (a copy; the full data when n is None)."
+    if n is None or adata.n_obs <= n: return adata
+    if not (isinstance(n, (int, np.integer)) and n >= 1): raise ValueError(f"n={n!r} must be a positive integer or None.")
+    return adata[np.sort(np.random.default_rng(seed).choice(adata.n_obs, n, replace=False))].copy()
+
+def scib_benchmarker(adata:AnnData, # cells with the embeddings in `obsm`
+                     batch_key:str, # obs column of the batch
+                     label_key:str, # obs column of the cell identities
+                     embedding_keys:list, # obsm keys to score
+                     pre_integrated_key:str="PCA", # obsm key of the unintegrated embedding (scored too)
+                     leiden:bool=True, # add Leiden NMI/ARI to the default k-means ones
+                     n_jobs:int=1, # parallel jobs of the neighbour search
+                    ) -> pd.DataFrame:
+    "Benchmarker scores, one row per embedding (the pre-integrated first): every metric, bio, batch and total without min-max scaling."
+    import contextlib, io, logging, warnings
+    from scib_metrics.benchmark import Benchmarker, BioConservation, BatchCorrection
+    for k in (batch_key, label_key):
+        if k not in adata.obs: raise KeyError(f"{k!r} is not a column of adata.obs (columns: {list(adata.obs.columns)[:10]}).")
+    keys = [pre_integrated_key] + [k for k in embedding_keys if k != pre_integrated_key]
+    missing = [k for k in keys if k not in adata.obsm]
+    if missing: raise KeyError(f"{missing} not in adata.obsm (keys: {list(adata.obsm)}): add the embeddings first.")
+    w = ad.AnnData(np.zeros((adata.n_obs, 0), np.float32), obs=adata.obs[[batch_key, label_key]].copy(),
+                   obsm={k: np.asarray(adata.obsm[k], dtype=np.float32) for k in keys})   # the user's AnnData is not touched
+    bm = Benchmarker(w, batch_key=batch_key, label_key=label_key, embedding_obsm_keys=keys, pre_integrated_embedding_obsm_key=pre_integrated_key,
+                     bio_conservation_metrics=BioConservation(nmi_ari_cluster_labels_leiden=leiden), batch_correction_metrics=BatchCorrection(),
+                     n_jobs=n_jobs, progress_bar=False)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore"); logging.getLogger("scib_metrics").setLevel(logging.ERROR); bm.benchmark()
+    return bm.get_results(min_max_scale=False).drop(index="Metric Type").astype(float).loc[keys]
 
 # %% ../nbs/api/43_benchmark.ipynb #d55b907c
 def plot_results_table(best:pd.DataFrame, # `select(...)["best"]` (or any table indexed by method)

@@ -21,8 +21,8 @@ from ..data.registry import get_matrix
 from .base import BaseModel, ExpressionMixin, _as_list
 
 # %% auto #0
-__all__ = ['SYSVI_PRIORS', 'CYCLE_COVARIATES', 'SYSVI_PRESETS', 'standardized_mse', 'ConditionalMLP', 'SysVIModule',
-           'sysvi_max_epochs', 'SysVI']
+__all__ = ['SYSVI_PRIORS', 'CYCLE_COVARIATES', 'CYCLE_INPUTS', 'SYSVI_PRESETS', 'standardized_mse', 'ConditionalMLP',
+           'SysVIModule', 'sysvi_max_epochs', 'SysVI']
 
 # %% ../../nbs/api/32_models.sysvi.ipynb #d376d499
 def standardized_mse(a:torch.Tensor, # posterior means of the cells (n, d)
@@ -68,6 +68,7 @@ class ConditionalMLP(nn.Module):
 # %% ../../nbs/api/32_models.sysvi.ipynb #db2ff10f
 SYSVI_PRIORS = PRIORS   # the priors `make_prior` builds
 CYCLE_COVARIATES = ("keep", "marginal")
+CYCLE_INPUTS = ("translated", "reconstruction")
 
 class SysVIModule(BaseModule):
     "sysVI and its ablations as a pure-torch module: `inference`, `generative`, `loss`; the system is the first categorical covariate."
@@ -87,6 +88,7 @@ class SysVIModule(BaseModule):
                  cycle_weight:float=5.0, # weight of the latent cycle-consistency loss (0 = off)
                  adv_weight:float=0.0, # kappa, weight of the adversarial system classifier (0 = off)
                  cycle_covariates:str="keep", # non-system covariates in the cycle: "keep" or "marginal"
+                 cycle_input:str="translated", # re-encoded in the cycle: "translated" (z decoded as the other system; the paper) or "reconstruction" (z decoded as its own system; scvi-tools 1.4)
                  embed_categorical_covariates:bool=False, # learned embeddings for the non-system categorical covariates
                  covariate_embedding_dim:int=10, # size of each embedding
                  inject_covariates:bool=True, # covariates into every hidden layer (else the first only)
@@ -94,6 +96,7 @@ class SysVIModule(BaseModule):
                  pseudoinput_data:dict|None=None, # {X, cat, cont} of K cells initialising the pseudoinputs (None = random)
                 ):
         super().__init__()
+        if cycle_input not in CYCLE_INPUTS: raise ValueError(f"cycle_input={cycle_input!r} must be one of {CYCLE_INPUTS}.")
         if cycle_covariates not in CYCLE_COVARIATES: raise ValueError(f"cycle_covariates={cycle_covariates!r} must be one of {CYCLE_COVARIATES}.")
         if not len(n_cats): raise ValueError("sysVI needs the system as the first categorical covariate (register a batch_key).")
         if min(kl_weight, cycle_weight, adv_weight) < 0: raise ValueError("kl_weight, cycle_weight and adv_weight must be >= 0.")
@@ -103,7 +106,7 @@ class SysVIModule(BaseModule):
         self.use_cycle, self.use_adv = cycle_weight > 0, adv_weight > 0
         if (self.use_cycle or self.use_adv) and self.n_system < 2:
             raise ValueError(f"the {'cycle-consistency' if self.use_cycle else 'adversarial'} loss needs at least 2 systems, got {self.n_system}.")
-        self.cycle_covariates, self.var_eps, self.prior_name = cycle_covariates, var_eps, prior
+        self.cycle_covariates, self.cycle_input, self.var_eps, self.prior_name = cycle_covariates, cycle_input, var_eps, prior
         self.embed = embed_categorical_covariates and len(self.n_cats) > 1
         if self.embed: self.cov_embedding = CovariateEmbedding(self.n_cats[1:], covariate_embedding_dim)
         n_cov = self.n_system + (self.cov_embedding.n_out if self.embed else sum(self.n_cats[1:])) + n_cont
@@ -168,9 +171,11 @@ class SysVIModule(BaseModule):
     def cycle_distance(self, z:torch.Tensor, # posterior sample of the cells (n, d)
                        mu:torch.Tensor, # posterior mean of the cells (n, d)
                        c_cycle:torch.Tensor, # covariates with the other system (n, n_cov)
+                       x_rec:torch.Tensor|None=None, # the reconstruction under the cell's own covariates (cycle_input="reconstruction")
                       ) -> torch.Tensor:
-        "L_cyc per cell: decode z with the other system, re-encode the mean, compare posterior means (standardised)."
-        mu_cycle, _ = self.encode(self.decode(z, c_cycle), c_cycle)
+        "L_cyc per cell: re-encode with the other system's covariates the decoded mean (z decoded as the other system, or the own-system reconstruction), compare posterior means (standardised)."
+        x_cycle = self.decode(z, c_cycle) if self.cycle_input == "translated" else x_rec
+        mu_cycle, _ = self.encode(x_cycle, c_cycle)
         return standardized_mse(mu, mu_cycle)
 
     def system_logits(self, z:torch.Tensor) -> torch.Tensor:
@@ -190,7 +195,7 @@ class SysVIModule(BaseModule):
         total = nll + weights.get("kl", self.kl_weight) * kl
         comps = {"nll": nll, "kl": kl}
         if self.use_cycle:
-            cyc = self.cycle_distance(z, mu, self.covariates(self.cycle_batch(batch))).sum()
+            cyc = self.cycle_distance(z, mu, self.covariates(self.cycle_batch(batch)), p["mean"]).sum()
             total = total + weights.get("cycle", self.cycle_weight) * cyc; comps["cycle"] = cyc
         if self.use_adv:
             system = batch[Keys.CAT][:, 0]
@@ -258,6 +263,7 @@ class SysVI(ExpressionMixin, BaseModel):
                  n_layers:int=2, # hidden layers
                  dropout:float=0.1, # dropout rate
                  cycle_covariates:str="keep", # non-system covariates in the cycle pass: "keep" or "marginal"
+                 cycle_input:str="translated", # re-encoded in the cycle: "translated" (the paper) or "reconstruction" (scvi-tools 1.4's SysVI)
                  embed_categorical_covariates:bool=False, # learned embeddings (not one-hot) for non-system categorical covariates
                  covariate_embedding_dim:int=10, # size of each embedding
                  inject_covariates:bool=True, # covariates into every hidden layer (else the first only)
@@ -271,7 +277,7 @@ class SysVI(ExpressionMixin, BaseModel):
             raise ValueError(f"n_prior_components={n_prior_components} pseudoinputs are drawn from the cells, but there are only {n}.")
         super().__init__(adata, seed=seed, prior=prior, n_prior_components=n_prior_components, kl_weight=kl_weight,
                          cycle_weight=cycle_weight, adv_weight=adv_weight, n_latent=n_latent, n_hidden=n_hidden,
-                         n_layers=n_layers, dropout=dropout, cycle_covariates=cycle_covariates,
+                         n_layers=n_layers, dropout=dropout, cycle_covariates=cycle_covariates, cycle_input=cycle_input,
                          embed_categorical_covariates=embed_categorical_covariates, covariate_embedding_dim=covariate_embedding_dim,
                          inject_covariates=inject_covariates, trainable_pseudoinputs=trainable_pseudoinputs,
                          trainable_prior_weights=trainable_prior_weights, prior_mixture=prior_mixture)
