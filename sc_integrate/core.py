@@ -24,6 +24,7 @@ class Keys:
     LIBRARY = "library"              # total counts per cell over the registered genes
     LABELS = "labels"                # integer codes of the labels key
     REF = "ref"                      # fixed reference embedding per cell, from an obsm key (SAILERX)
+    DEPTH = "depth"                  # standardised log depth (open features per cell) of accessibility data (SAILER, SAILERX)
 
 
 # %% ../nbs/api/00_core.ipynb #332bd2cf

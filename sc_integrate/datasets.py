@@ -15,7 +15,7 @@ from .core import data_dir, cache_dir, DATA_ENV
 
 # %% auto #0
 __all__ = ['EMBEDDED', 'DATASETS', 'PBMC_SORTED_LABELS', 'baron_human_pancreas', 'make_embedded_baron', 'dataset_path',
-           'load_dataset', 'baron_cross_species', 'pbmc_sorted_studies']
+           'load_dataset', 'baron_cross_species', 'pbmc_sorted_studies', 'snare_cortex_atac']
 
 # %% ../nbs/api/03_datasets.ipynb #f9c06e95
 EMBEDDED = Path(str(importlib.resources.files("sc_integrate"))) / "_data" / "baron_human_pancreas_2k.h5ad"
@@ -100,6 +100,8 @@ DATASETS = {
     "eccite_adt": ("multimodal/eccite_control_adt_counts.h5ad", None, None, "Mimitou et al. 2019, GEO GSE126310"),
     "eccite_hto": ("multimodal/eccite_control_hto_counts.h5ad", None, None, "Mimitou et al. 2019, GEO GSE126310"),
     "pbmc_multiome_tiny": ("multimodal/pbmc_multiome_tiny.h5mu", None, None, "10x Multiome PBMC, muon test data"),
+    "snare_cortex": ("multimodal/snare_mouse_cortex_rna_atac.h5mu", None, None, "Chen et al. 2019 SNARE-seq adult mouse cortex, via the scMoMaT repository"),
+    "snare_cortex_links": ("multimodal/snare_mouse_cortex_gene_region_links.csv.gz", None, None, "region-gene links of the SNARE-seq cortex set, scMoMaT repository"),
     "adtnorm_protein": ("protein/adtnorm_13studies_adt9_counts.h5ad", None, None, "ADTnorm (Zheng et al. 2024) 13-study CITE-seq ADT"),
     "fasttopics_pbmc_facs": ("scrna/corpus/fasttopics_pbmc_facs.h5ad", None, None, "Zheng et al. 2017 FACS-sorted PBMC, fastTopics repository data/pbmc_facs.RData"),
     "mudan_sorted_reference": ("scrna/corpus/mudan_sorted_reference.h5ad", None, None, "Zheng et al. 2017 FACS-sorted PBMC, MUDAN repository data/referenceCounts.rda"),
@@ -210,4 +212,16 @@ def pbmc_sorted_studies(n_top_genes:int=2000, # highly variable genes kept
     out.obs = out.obs.astype("category"); out.layers["counts"] = out.X.copy()
     out.uns["dropped_duplicates"] = int(dup.sum())
     return out
+
+
+# %% ../nbs/api/03_datasets.ipynb #1ab28416
+def snare_cortex_atac(download:bool=True, # allow downloading (no pinned source: place the file in the data directory)
+                     ) -> AnnData:
+    "The ATAC modality of the SNARE-seq cortex set: cells x regions counts, obs batch (12 samples), cell_type (23), cell_type_coarse (15); var chrom, start, end."
+    m = load_dataset("snare_cortex", download)
+    a = m.mod["atac"].copy()
+    for k in ("batch", "cell_type", "cell_type_coarse"):
+        col = m.obs[k] if k in m.obs.columns else a.obs[k]
+        a.obs[k] = pd.Categorical(col.reindex(a.obs_names).astype(str))
+    return a
 

@@ -21,9 +21,9 @@ __all__ = ['BIO_METRICS', 'BATCH_METRICS', 'NEED_TWO_LABELS', 'NEED_TWO_BATCHES'
            'nmi_ari_kmeans', 'silhouette_label', 'isolated_labels', 'silhouette_batch', 'bras', 'pcr_comparison',
            'cluster', 'majority_labels', 'jaccard_per_label', 'nmi_fixed_jaccard', 'clustering_curve',
            'knn_connectivities', 'morans_i', 'MoranReference', 'moran_reference', 'batch_effect_strength',
-           'mutual_information', 'dice', 'neighbor_batch_proportions', 'batch_mixing', 'foscttm', 'label_transfer',
-           'label_transfer_accuracy', 'artificial_dropout', 'imputation_scores', 'score_embedding', 'score_embeddings',
-           'score_adata']
+           'mutual_information', 'dice', 'neighbor_batch_proportions', 'batch_mixing', 'auroc', 'foscttm',
+           'label_transfer', 'label_transfer_accuracy', 'artificial_dropout', 'imputation_scores', 'score_embedding',
+           'score_embeddings', 'score_adata']
 
 # %% ../nbs/api/40_metrics.ipynb #f6cbed0a
 def _as_float32(X, name="the embedding") -> np.ndarray:
@@ -460,6 +460,24 @@ def batch_mixing(nn:NeighborsResults, batch, k:int=50) -> float:
     codes = _codes(batch); frac = np.bincount(codes) / len(codes)
     other = 1 - prop.to_numpy()[np.arange(len(codes)), codes]
     return float(other.mean() / (1 - frac[codes]).mean())
+
+# %% ../nbs/api/40_metrics.ipynb #0535f628
+def auroc(scores, # predicted scores (e.g. imputed probabilities): (features,) or (profiles, features), dense or sparse
+          truth, # binary truth of the same shape (or one row broadcast)
+         ):
+    "Area under the ROC curve of `scores` against binary `truth`, per row (Mann-Whitney U with midranks for ties); NaN for a row with one class."
+    s = scores.toarray() if sp.issparse(scores) else np.asarray(scores, dtype=np.float64)
+    t = _binary(truth, "truth")
+    one = s.ndim == 1; s, t = np.atleast_2d(s).astype(np.float64), np.atleast_2d(t)
+    if s.shape[-1] != t.shape[-1]: raise ValueError(f"scores have {s.shape[-1]} features but truth has {t.shape[-1]}.")
+    t = np.broadcast_to(t, s.shape)
+    if not np.isfinite(s).all(): raise ValueError("scores hold NaN or infinite values.")
+    r = stats.rankdata(s, axis=1)                                      # midranks: ties count one half
+    n1 = t.sum(1); n0 = t.shape[1] - n1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where((n1 > 0) & (n0 > 0), ((r * t).sum(1) - n1 * (n1 + 1) / 2) / (n1 * n0), np.nan)
+    return float(out[0]) if one else out
+
 
 # %% ../nbs/api/40_metrics.ipynb #e779b5cb
 def _pairwise(A, B, metric):

@@ -4,14 +4,15 @@
 
 # %% ../nbs/api/10_nn.ipynb #82d8dfd9
 from __future__ import annotations
+import math
 import torch
 from torch import nn
 import torch.nn.functional as F
 
 
 # %% auto #0
-__all__ = ['drop_threshold', 'dropout16', 'Dropout16', 'MLP', 'GaussianEncoder', 'reparameterize', 'one_hot_covariates',
-           'CovariateEmbedding', 'grad_reverse']
+__all__ = ['drop_threshold', 'dropout16', 'Dropout16', 'MLP', 'GaussianEncoder', 'reparameterize', 'SparseLinear',
+           'one_hot_covariates', 'CovariateEmbedding', 'grad_reverse']
 
 # %% ../nbs/api/10_nn.ipynb #1c0dcad8
 def drop_threshold(p:float, # drop probability
@@ -113,6 +114,33 @@ class GaussianEncoder(nn.Module):
 def reparameterize(mu:torch.Tensor, sigma:torch.Tensor) -> torch.Tensor:
     "z = mu + sigma * eps, eps ~ N(0, I)."
     return mu + sigma * torch.randn_like(sigma)
+
+# %% ../nbs/api/10_nn.ipynb #ce1ffce3
+class SparseLinear(nn.Module):
+    "y = x W + b for a sparse minibatch (indices, indptr, values) with one `embedding_bag`; a dense `x` also works."
+    def __init__(self, n_in:int, # input features
+                 n_out:int, # output features
+                 bias:bool=True, # add a bias
+                ):
+        super().__init__()
+        self.n_in, self.n_out = n_in, n_out
+        self.weight = nn.Parameter(torch.empty(n_in, n_out))
+        self.bias = nn.Parameter(torch.empty(n_out)) if bias else None
+        self.reset_parameters()
+    def reset_parameters(self):
+        "Uniform(-1/sqrt(n_in), 1/sqrt(n_in)), as `nn.Linear`."
+        b = 1 / math.sqrt(max(self.n_in, 1))
+        nn.init.uniform_(self.weight, -b, b)
+        if self.bias is not None: nn.init.uniform_(self.bias, -b, b)
+    def forward(self, x:torch.Tensor, # column indices of the non-zeros (nnz,), or a dense input (n, n_in)
+                indptr:torch.Tensor|None=None, # row pointers (n + 1) of a sparse input
+                values:torch.Tensor|None=None, # values of the non-zeros (None = all 1: binary data)
+               ) -> torch.Tensor:
+        if indptr is None: out = x @ self.weight
+        else: out = F.embedding_bag(x, self.weight, indptr, mode="sum", per_sample_weights=values, include_last_offset=True)
+        return out if self.bias is None else out + self.bias
+    def extra_repr(self) -> str: return f"n_in={self.n_in}, n_out={self.n_out}, bias={self.bias is not None}"
+
 
 # %% ../nbs/api/10_nn.ipynb #d10f6c2b
 def one_hot_covariates(codes:torch.Tensor, # (n, n_keys) integer codes, -1 = marginal

@@ -67,18 +67,26 @@ class LinearWarmup(Schedule):
         return self.start + (self.max_value - self.start) * min(step / self._n, 1.0)
 
 class Cyclical(Schedule):
-    "Cyclical annealing: in each period of C steps the weight rises linearly to max_value over the first `ramp` fraction, then stays (SAILER: min(2 (t mod C)/C, 1))."
+    "Cyclical annealing: in each period of C steps the weight rises linearly to max_value over the first `ramp` fraction, then stays (SAILER: min(2 (t mod C)/C, 1)); 0 during an optional warm-up before the first cycle."
     def __init__(self, max_value:float=1.0, # weight at the top of each cycle
                  n_epochs:float|None=None, # period in epochs
                  n_steps:int|None=None, # period C in steps (overrides n_epochs)
                  ramp:float=0.5, # fraction of the period spent rising
+                 start_epochs:float=0, # epochs of weight 0 before the first cycle starts (SAILER's reconstruction-only warm-up)
+                 start_steps:int|None=None, # the same in steps (overrides start_epochs)
                 ):
+        if not 0 < ramp <= 1: raise ValueError(f"ramp={ramp!r} must be in (0, 1].")
         super().__init__(); self.max_value, self.n_epochs, self.n_steps, self.ramp = max_value, n_epochs, n_steps, ramp
+        self.start_epochs, self.start_steps = start_epochs, start_steps
         self._n = None if n_steps is None else int(n_steps)
-    def bind(self, steps_per_epoch, total_steps=None): self._n = _steps(self.n_steps, self.n_epochs, steps_per_epoch); return self
+        self._start = None if start_steps is None and start_epochs else int(start_steps or 0)
+    def bind(self, steps_per_epoch, total_steps=None):
+        self._n = _steps(self.n_steps, self.n_epochs, steps_per_epoch)
+        self._start = int(self.start_steps) if self.start_steps is not None else int(round(self.start_epochs * steps_per_epoch)); return self
     def at(self, step):
-        if self._n is None: raise RuntimeError("Cyclical given in epochs must be bound to steps_per_epoch first.")
-        return self.max_value * min((step % self._n) / (self.ramp * self._n), 1.0)
+        if self._n is None or self._start is None: raise RuntimeError("Cyclical given in epochs must be bound to steps_per_epoch first.")
+        t = step - self._start
+        return 0.0 if t < 0 else self.max_value * min((t % self._n) / (self.ramp * self._n), 1.0)
 
 # %% ../nbs/api/20_train.ipynb #97e7c14f
 class Callback:

@@ -13,9 +13,9 @@ from ..core import Keys, get_device
 from .registry import Registry, ModalityRegistry, get_matrix, modalities_of
 
 # %% auto #0
-__all__ = ['TOKEN_PARTS', 'MEMORY_MODES', 'STORAGES', 'PRESENT', 'FieldStorage', 'DenseField', 'CSRField', 'TokenStorage',
-           'register_storage', 'AnnDataset', 'ConcatDataset', 'index_device', 'modality_datasets', 'MultiModalDataset',
-           'BatchSampler', 'BalancedBatchSampler']
+__all__ = ['SPARSE_PARTS', 'TOKEN_PARTS', 'MEMORY_MODES', 'STORAGES', 'PRESENT', 'FieldStorage', 'DenseField', 'CSRField',
+           'SparseRows', 'sparse_to_dense', 'TokenStorage', 'register_storage', 'AnnDataset', 'ConcatDataset',
+           'index_device', 'modality_datasets', 'MultiModalDataset', 'BatchSampler', 'BalancedBatchSampler']
 
 # %% ../../nbs/api/02_data.dataset.ipynb #061c0eb5
 def _int_dtype(max_value:int) -> torch.dtype:
@@ -51,7 +51,7 @@ def _csr_positions(indptr:torch.Tensor, # CSR row pointers
     return pos, indices.index_select(0, pos).to(rows.dtype).add_(rows * n_cols)
 
 class FieldStorage:
-    "Base of stored fields: subclasses define `__len__`, `nbytes` and `gather(idx)`; `concat` and `blank` serve `ConcatDataset` and `MultiModalDataset`."
+    "Base of stored fields: subclasses define `__len__`, `nbytes` and `gather(idx)`; `concat`, `unsort` and `blank` serve `ConcatDataset` and `MultiModalDataset`."
     def concat(self, pieces:list, # minibatch pieces gathered by storages of this kind
               ) -> torch.Tensor:
         "Join minibatch pieces along the cell dimension."
@@ -61,6 +61,11 @@ class FieldStorage:
              ) -> torch.Tensor:
         "`value` with the rows of absent cells set to zero."
         return value.masked_fill(absent.to(value.device).view(-1, *([1] * (value.dim() - 1))), 0)
+    def unsort(self, value, # rows gathered in `order`
+               order:torch.Tensor, # row k of `value` belongs at position order[k]
+              ):
+        "Put the rows of `value` back in the order of the indices (`ConcatDataset`)."
+        return _unsort(value, order)
 
 class DenseField(FieldStorage):
     "A dense per-cell array; rows are gathered with one `index_select` and returned on `device`."
@@ -105,6 +110,65 @@ class CSRField(FieldStorage):
         out = torch.zeros(len(idx) * self.shape[1], dtype=self.out_dtype, device=flat.device)
         out.index_put_((flat,), self.values.index_select(0, pos).to(self.out_dtype))
         return out.view(len(idx), self.shape[1]).to(self.device, non_blocking=True)
+
+# %% ../../nbs/api/02_data.dataset.ipynb #62b15d20
+SPARSE_PARTS = ("indices", "indptr", "values")
+
+def _ragged_take(indptr:torch.Tensor, # row pointers of a ragged (CSR) structure
+                 rows:torch.Tensor, # rows to take, in order
+                ) -> tuple:
+    "Positions of the entries of `rows` in the ragged arrays, and the row pointers of the result (int64)."
+    rows = rows.to(indptr.device)
+    start = indptr.index_select(0, rows).long(); lens = indptr.index_select(0, rows + 1).long() - start
+    ptr = torch.zeros(len(rows) + 1, dtype=torch.long, device=indptr.device); torch.cumsum(lens, 0, out=ptr[1:])
+    total = int(ptr[-1])
+    r = torch.repeat_interleave(torch.arange(len(rows), device=indptr.device), lens, output_size=total)
+    pos = torch.arange(total, device=indptr.device).add_((start - ptr[:-1]).index_select(0, r))
+    return pos, ptr
+
+class SparseRows(CSRField):
+    "A CSR matrix (stored as `CSRField` stores it) gathered as sparse minibatches: column indices, row pointers and values of the rows."
+    def __init__(self, X:sp.spmatrix, # scipy sparse (or dense) matrix
+                 storage:torch.device, # where the CSR arrays live
+                 device:torch.device, # where gathered minibatches are returned
+                 pin:bool=False, # pin host storage for asynchronous copies
+                ):
+        X = sp.csr_matrix(X)
+        if X.nnz and not X.data.all(): X = X.copy(); X.eliminate_zeros()      # explicit zeros are not entries (on a copy)
+        super().__init__(X, storage, device, torch.float32, pin)
+    def gather(self, idx:torch.Tensor) -> dict:
+        "Rows `idx` as {'indices': int64 columns, 'indptr': int64 row pointers (len(idx) + 1), 'values': float32} on `self.device`."
+        pos, ptr = _ragged_take(self.indptr, idx)
+        out = {"indices": self.indices.index_select(0, pos).long(), "indptr": ptr, "values": self.values.index_select(0, pos).float()}
+        return {k: v.to(self.device, non_blocking=True) for k, v in out.items()}
+    def concat(self, pieces:list) -> dict:
+        "Join sparse pieces row-wise (row pointers shifted)."
+        shift = torch.cumsum(torch.tensor([0] + [int(p["indptr"][-1]) for p in pieces[:-1]]), 0).tolist()
+        return {"indices": torch.cat([p["indices"] for p in pieces]), "values": torch.cat([p["values"] for p in pieces]),
+                "indptr": torch.cat([pieces[0]["indptr"][:1]] + [p["indptr"][1:] + s for p, s in zip(pieces, shift)])}
+    def unsort(self, value:dict, order:torch.Tensor) -> dict:
+        "Rows gathered in `order` put back in index order (row k of `value` goes to row `order[k]`)."
+        pos, ptr = _ragged_take(value["indptr"], torch.argsort(order.to(value["indptr"].device)))
+        return {"indices": value["indices"].index_select(0, pos), "indptr": ptr, "values": value["values"].index_select(0, pos)}
+    def blank(self, value:dict, absent:torch.Tensor) -> dict:
+        "Absent cells get no entries."
+        ptr0 = value["indptr"]; absent = absent.to(ptr0.device); lens = ptr0[1:] - ptr0[:-1]
+        r = torch.repeat_interleave(torch.arange(len(lens), device=ptr0.device), lens, output_size=len(value["indices"]))
+        keep = ~absent.index_select(0, r)
+        ptr = torch.zeros_like(ptr0); torch.cumsum(lens.masked_fill(absent, 0), 0, out=ptr[1:])
+        return {"indices": value["indices"][keep], "indptr": ptr, "values": value["values"][keep]}
+
+def sparse_to_dense(indices:torch.Tensor, # column of each entry
+                    indptr:torch.Tensor, # row pointers (n + 1)
+                    values:torch.Tensor, # value of each entry
+                    n_cols:int, # columns of the matrix
+                   ) -> torch.Tensor:
+    "The dense (n, n_cols) matrix of a sparse minibatch (for tests and small inputs)."
+    n = len(indptr) - 1
+    rows = torch.repeat_interleave(torch.arange(n, device=indices.device), indptr[1:] - indptr[:-1], output_size=len(indices))
+    out = torch.zeros(n, n_cols, dtype=values.dtype, device=values.device)
+    out.index_put_((rows, indices), values, accumulate=True); return out
+
 
 # %% ../../nbs/api/02_data.dataset.ipynb #6099f195
 TOKEN_PARTS = ("ids", "values", "bins", "mask")
@@ -181,7 +245,11 @@ def _store_tokens(value, mode, device):
     host = mode == "host"
     return TokenStorage(value["values"], value["bins"], torch.device("cpu") if host else device, device, pin=host and device.type == "cuda")
 
-STORAGES = {"matrix": _matrix_field, "dense": _store_dense, "tokens": _store_tokens}   # `Field.storage` -> fn(value, memory_mode, device)
+def _store_sparse_rows(value, mode, device):
+    host = mode == "host"
+    return SparseRows(value, torch.device("cpu") if host else device, device, pin=host and device.type == "cuda")
+
+STORAGES = {"matrix": _matrix_field, "dense": _store_dense, "tokens": _store_tokens, "sparse_rows": _store_sparse_rows}   # `Field.storage` -> fn(value, memory_mode, device)
 
 def register_storage(kind:str, # the name a `Field.storage` refers to
                      fn, # fn(encoded value, memory_mode, device) -> a `FieldStorage`
@@ -221,18 +289,25 @@ class AnnDataset:
                      device:str|torch.device="auto", # device of the minibatches
                      unseen:str="error", # categories unseen in `registry`: "error" or "marginal"
                      max_dense_bytes:int=2**30, # "auto" uses dense storage below this size, CSR above
+                     sparse:tuple=(), # matrix fields whose minibatches stay sparse (`SparseRows`: indices, indptr, values)
                     ) -> AnnDataset:
         "Build one stored field per per-cell registry field (the standard ones: X, library, cat, cont, labels) of a registered AnnData."
         if memory_mode not in MEMORY_MODES: raise ValueError(f"memory_mode={memory_mode!r} must be one of {MEMORY_MODES}.")
         device = get_device(device)
         enc = registry.encode(adata, unseen)
         fields = [f for f in registry.fields if f.name in enc]
-        unknown = sorted({f.storage for f in fields} - set(STORAGES))
+        kinds = {f.name: f.storage for f in fields}
+        for name in sparse:
+            if kinds.get(name) != "matrix":
+                raise ValueError(f"sparse={tuple(sparse)!r}: {name!r} is not a matrix field of the registry (matrix fields: "
+                                 f"{[k for k, v in kinds.items() if v == 'matrix']}).")
+            kinds[name] = "sparse_rows"
+        unknown = sorted(set(kinds.values()) - set(STORAGES))
         if unknown: raise ValueError(f"no storage registered for {unknown} (known: {sorted(STORAGES)}); call `register_storage` first.")
         if memory_mode == "auto":
             X = next((enc[f.name] for f in fields if f.storage == "matrix"), None)
             memory_mode = "sparse" if X is not None and sp.issparse(X) and X.shape[0] * X.shape[1] * 4 > max_dense_bytes else "dense"
-        ds = cls({f.name: STORAGES[f.storage](enc[f.name], memory_mode, device) for f in fields}); ds.memory_mode = memory_mode
+        ds = cls({f.name: STORAGES[kinds[f.name]](enc[f.name], memory_mode, device) for f in fields}); ds.memory_mode = memory_mode
         return ds
 
 # %% ../../nbs/api/02_data.dataset.ipynb #71a0d23c
@@ -268,7 +343,7 @@ class ConcatDataset:
             start += c
         if not chunks: return self.parts[0].gather_fields(idx)
         if len(chunks) == 1: return chunks[0]                 # one part: `order` is the identity
-        return {k: _unsort(f.concat([c[k] for c in chunks]), order) for k, f in self.fields.items()}
+        return {k: f.unsort(f.concat([c[k] for c in chunks]), order) for k, f in self.fields.items()}
     def __getitem__(self, idx:torch.Tensor) -> dict: return _flatten(self.gather_fields(idx))
 
 # %% ../../nbs/api/02_data.dataset.ipynb #4d74f2a5
@@ -290,12 +365,17 @@ def modality_datasets(data, # MuData or dict name -> AnnData
                       device:str|torch.device="auto", # device of the minibatches
                       unseen:str="error", # categories unseen in training: "error" or "marginal"
                       max_dense_bytes:int=2**30, # "auto" uses dense storage below this size, CSR above
+                      sparse:dict|None=None, # modality -> matrix fields whose minibatches stay sparse
                      ) -> dict:
     "One `AnnDataset` per modality, each on its own cells (what the loaders zip for unpaired modalities)."
     mods = modalities_of(data)
     missing = [m for m in registry.modalities if m not in mods]
     if missing: raise ValueError(f"data lacks the registered modalities {missing} (it has {list(mods)}).")
-    return {m: AnnDataset.from_anndata(mods[m], registry[m], memory_mode, device, unseen, max_dense_bytes) for m in registry.modalities}
+    sparse = dict(sparse or {})
+    unknown = [m for m in sparse if m not in registry.modalities]
+    if unknown: raise ValueError(f"sparse names modalities {unknown} that are not registered ({registry.modalities}).")
+    return {m: AnnDataset.from_anndata(mods[m], registry[m], memory_mode, device, unseen, max_dense_bytes, tuple(sparse.get(m, ())))
+            for m in registry.modalities}
 
 class MultiModalDataset:
     "Paired modalities in one cell order: `ds[idx]` -> {modality: {key: tensor, 'present': mask}}; cells lacking a modality get blank rows."
@@ -337,13 +417,14 @@ class MultiModalDataset:
                   device:str|torch.device="auto", # device of the minibatches
                   unseen:str="error", # categories unseen in training: "error" or "marginal"
                   max_dense_bytes:int=2**30, # "auto" uses dense storage below this size, CSR above
+                  sparse:dict|None=None, # modality -> matrix fields whose minibatches stay sparse
                  ) -> MultiModalDataset:
         "Build every modality's dataset and the common cell order of `data`."
         if registry.pairing == "unpaired":
             raise ValueError("unpaired modalities have no common cell order: build one dataset per modality with "
                              "`modality_datasets` and draw a minibatch from each.")
         names, pos = registry.align(data)
-        return cls(modality_datasets(data, registry, memory_mode, device, unseen, max_dense_bytes), pos, names)
+        return cls(modality_datasets(data, registry, memory_mode, device, unseen, max_dense_bytes, sparse), pos, names)
 
 # %% ../../nbs/api/02_data.dataset.ipynb #2dea9a53
 class BatchSampler:

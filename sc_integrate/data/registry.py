@@ -88,14 +88,23 @@ def validate_matrix(X, # dense or sparse matrix
                              "use data_type='normalized' with a model that accepts normalised data.")
     if data_type == "binary" and v.size:
         if binary_counts:
-            if np.issubdtype(v.dtype, np.floating) and (v != np.round(v)).any():
-                raise ValueError(f"{where} holds non-integer values; binary data must be 0/1 or non-negative integer counts "
-                                 "(which the model binarises): pass the raw (peak) counts.")
+            frac = (v != np.round(v)) if np.issubdtype(v.dtype, np.floating) else None
+            if frac is not None and frac.any():
+                n = X.shape[0] * X.shape[1]
+                found = (f"a {'sparse' if sp.issparse(X) else 'dense'} {v.dtype} matrix, {np.count_nonzero(v) / max(n, 1):.1%} "
+                         f"non-zero, {frac.mean():.1%} of its stored values non-integer (e.g. {v[frac][0]:g}; range {v.min():g} to {v.max():g})")
+                raise ValueError(f"{where} is not accessibility data: it is {found}, which looks like normalised, log-transformed or "
+                                 "TF-IDF values. Binary data must be 0/1 or non-negative integer (peak or bin) counts, which the "
+                                 "model binarises: register the raw counts (e.g. `layer='counts'`).")
         elif not np.isin(v, (0, 1)).all():
             raise ValueError(f"{where} holds values other than 0 and 1; binarise it first (e.g. X = (X > 0)).")
     if check_empty_cells and data_type in ("counts", "binary"):
         tot = np.asarray(X.sum(1)).ravel()
         empty = np.flatnonzero(tot == 0)
+        if len(empty) and data_type == "binary":
+            raise ValueError(f"{len(empty)} of the {X.shape[0]} cells have no open features in {where} (first at position {empty[0]}); "
+                             "they carry no accessibility signal and their depth is 0. Drop them: "
+                             "`adata = adata[np.asarray((X > 0).sum(1)).ravel() > 0].copy()` with X the registered matrix.")
         if len(empty):
             raise ValueError(f"{len(empty)} cells have zero total counts in {where} (first at position {empty[0]}); "
                              "filter them first, e.g. `sc.pp.filter_cells(adata, min_counts=1)` after subsetting genes.")

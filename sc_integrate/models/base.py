@@ -122,8 +122,8 @@ class ExpressionMixin:
 
     @torch.no_grad()
     def _decoded(self, adata, covariates, continuous, give_mean, n_samples, gene_list, batch_size, unseen, key_added,
-                 impose_extra=None, transform=None):
-        "The shared body of `get_normalized_expression`: encode each cell, decode under imposed covariates, average samples."
+                 impose_extra=None, transform=None, sparse_threshold=None):
+        "The shared body of `get_normalized_expression` and `get_accessibility`: encode each cell, decode under imposed covariates, average samples; with `sparse_threshold` a CSR matrix of `output > threshold`, built minibatch by minibatch."
         n_samples = check_number("n_samples", n_samples, integer=True, low=1)
         impose, gidx = self._imposer(covariates, continuous), self._gene_index(gene_list)
         if key_added is not None and gidx is not None: raise ValueError("key_added needs all genes (a layer has every gene); drop gene_list.")
@@ -135,8 +135,9 @@ class ExpressionMixin:
             zs = [inf[m.latent_key]] if give_mean else [inf[m.latent_key] + inf[m.scale_key] * torch.randn_like(inf[m.scale_key]) for _ in range(n_samples)]
             out = torch.stack([m.expression(m.generative({**inf, "z": z}, q)) for z in zs]).mean(0)
             if transform is not None: out = transform(out)
-            return out if gidx is None else out[:, gidx]
-        res = self._map(fn, adata, batch_size, unseen)
+            out = out if gidx is None else out[:, gidx]
+            return out if sparse_threshold is None else sp.csr_matrix((out > sparse_threshold).cpu().numpy().astype(np.float32))
+        res = self._map(fn, adata, batch_size, unseen, combine=None if sparse_threshold is None else (lambda o: sp.vstack(o, format="csr")))
         if key_added is not None:
             targets = self.adatas if adata is None else [adata]; s = 0
             for a in targets: a.layers[key_added] = res[s:s + a.n_obs]; s += a.n_obs
@@ -162,6 +163,7 @@ class BaseModel(LatentMixin):
     obsm_key = None            # default `key_added` of the latent
     uns_key = None             # `adata.uns` entry (parameters, history) written together with `key_added`
     train_defaults = dict(max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0)
+    sparse_fields = ()         # matrix fields whose minibatches stay sparse (`SparseRows`: `{name}_indices`, `_indptr`, `_values`)
 
     @classmethod
     def setup_anndata(cls, adata:AnnData, # the AnnData to register
@@ -215,8 +217,9 @@ class BaseModel(LatentMixin):
         parts = []
         for a in adatas:
             if validate:
-                validate_matrix(get_matrix(a, self.registry.setup.layer), self.data_type, check_empty_cells=self.data_type == "counts")
-            parts.append(AnnDataset.from_anndata(a, self.registry, memory_mode, device, unseen))
+                validate_matrix(get_matrix(a, self.registry.setup.layer), self.data_type, check_empty_cells=self.data_type == "counts",
+                                binary_counts=self.data_type == "binary")
+            parts.append(AnnDataset.from_anndata(a, self.registry, memory_mode, device, unseen, sparse=self.sparse_fields))
         return parts[0] if len(parts) == 1 else ConcatDataset(parts)
 
     def _random_cells(self, K:int) -> dict|None:
@@ -317,19 +320,20 @@ class BaseModel(LatentMixin):
         if adata is not None:
             s = self.registry.setup
             check_in_memory(adata)
-            validate_matrix(get_matrix(adata, s.layer), self.data_type, check_empty_cells=False)
+            validate_matrix(get_matrix(adata, s.layer), self.data_type, check_empty_cells=False, binary_counts=self.data_type == "binary")
         dev = next(self.module.parameters()).device
         return self._dataset(adatas, "host", dev, unseen), adatas
 
     @torch.no_grad()
-    def _map(self, fn, adata=None, batch_size=1024, unseen="error"):
-        "Apply `fn(batch) -> tensor` to all cells in order; returns a numpy array."
+    def _map(self, fn, adata=None, batch_size=1024, unseen="error", combine=None):
+        "Apply `fn(batch) -> tensor` to all cells in order; returns a numpy array (or `combine(list of per-minibatch outputs)`)."
         self._check_trained(); self.module.eval()
         batch_size = check_number("batch_size", batch_size, integer=True, low=1)
         ds, _ = self._query(adata, unseen)
         if len(ds) == 0: raise ValueError("the query holds 0 cells: pass an AnnData with at least one cell.")
         with seeded(self.seed):     # posterior samples are reproducible and leave the user's generators alone
-            return torch.cat([fn(b).cpu() for b in sequential_batches(ds, batch_size)]).numpy()
+            outs = [fn(b) for b in sequential_batches(ds, batch_size)]
+        return torch.cat([o.cpu() for o in outs]).numpy() if combine is None else combine(outs)
 
     def params(self) -> dict:
         "Architecture, training settings and final losses, as written to `adata.uns[uns_key]`."

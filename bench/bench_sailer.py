@@ -1,0 +1,97 @@
+"""SAILER training throughput and peak memory against scvi-tools' PeakVI on the same sparse accessibility data, side by side in one run.
+
+Usage:  python bench/bench_sailer.py [--data snare,sim] [--epochs 3] [--scaling 5000,10000,20000] [--device auto] [--no-peakvi]
+
+Data: `snare`, the SNARE-seq mouse cortex ATAC (10,309 cells x 25,734 regions, `sc_integrate.datasets.snare_cortex_atac`; needs
+SC_INTEGRATE_DATA), batch = sample; `sim`, simulated accessibility with 100,000 peaks and 20,000 cells
+(`sc_integrate.simulate`, 8 random profiles, median 3,000 fragments, rho 0.4), batch = two samples. Both CSR.
+Each model at its default size: SAILER 1000-100-10 with batch 128 (Adam, the reference's architecture); PeakVI with its
+defaults (n_hidden = sqrt(regions), n_latent = sqrt(n_hidden), batch 128), trained on all cells (train_size=1.0) so both see the
+same cells per epoch. Printed per data set: cells/s of training epochs after the first (warm-up, reported apart), their ratio,
+and each model's peak resident memory (and its increase over the start) while training. With --scaling, SAILER's time per epoch
+on the first 5k / 10k / 20k cells of `sim` (linear in cells means constant seconds per 1,000 cells).
+"""
+from __future__ import annotations
+import argparse, sys, time, warnings
+from pathlib import Path
+import numpy as np, pandas as pd, torch
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import lightning_epoch_timer
+
+warnings.filterwarnings("ignore")
+
+
+def load(name):
+    if name == "snare":
+        from sc_integrate.datasets import snare_cortex_atac
+        return snare_cortex_atac(download=False)
+    from sc_integrate.simulate import random_profiles, simulate_scatac
+    import anndata as ad
+    P = random_profiles(8, 100_000, seed=0)
+    cells = {t: 1250 for t in P.index}
+    a = simulate_scatac(P, cells, mu=3000, rho=0.4, batch="s1", seed=1)
+    b = simulate_scatac(P, cells, mu=3000, rho=0.4, batch="s2", seed=2)
+    out = ad.concat([a, b]); out.obs["batch"] = pd.Categorical(out.obs["batch"].astype(str))
+    return out[np.random.default_rng(0).permutation(out.n_obs)].copy()
+
+
+def bench_ours(a, epochs, device, batch_size=128):
+    from sc_integrate.models.sailer import SAILER
+    from sc_integrate.benchmark import PeakMemory
+    SAILER.setup_anndata(a, batch_key="batch")
+    m = SAILER(a)
+    with PeakMemory() as mem:
+        h = m.train(max_epochs=epochs + 1, batch_size=batch_size, device=device, progress=False, n_warmup_epochs=0, cycle_epochs=2)
+    t = float(h["time_s"].iloc[1:].sum())
+    return dict(cells_per_s=a.n_obs * epochs / t, s_per_epoch=t / epochs, warmup_s=float(h["time_s"].iloc[0]), peak_mb=mem.peak_mb, increase_mb=mem.increase_mb)
+
+
+def bench_peakvi(a, epochs, device):
+    import scvi
+    from sc_integrate.benchmark import PeakMemory
+    b = a.copy(); scvi.settings.seed = 0
+    scvi.model.PEAKVI.setup_anndata(b, batch_key="batch")
+    m = scvi.model.PEAKVI(b)
+    timer = lightning_epoch_timer()
+    with PeakMemory() as mem:
+        m.train(max_epochs=epochs + 1, batch_size=128, train_size=1.0, accelerator="gpu" if device == "cuda" else "cpu",
+                enable_progress_bar=False, early_stopping=False, check_val_every_n_epoch=None, callbacks=[timer])
+    t = sum(timer.times[1:])
+    return dict(cells_per_s=b.n_obs * epochs / t, s_per_epoch=t / epochs, warmup_s=timer.times[0], peak_mb=mem.peak_mb, increase_mb=mem.increase_mb,
+                n_hidden=m.module.n_hidden if hasattr(m.module, "n_hidden") else None)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", default="snare,sim"); p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--scaling", default="5000,10000,20000"); p.add_argument("--device", default="auto")
+    p.add_argument("--no-peakvi", action="store_true")
+    args = p.parse_args()
+    from sc_integrate.core import get_device
+    dev = get_device(args.device).type
+    import scvi, sc_integrate
+    print(f"torch {torch.__version__}, scvi-tools {scvi.__version__}, sc_integrate {sc_integrate.__version__}, device {dev}, "
+          f"threads {torch.get_num_threads()}, {time.strftime('%Y-%m-%d')}")
+    sim = None
+    for name in [d for d in args.data.split(",") if d]:
+        a = load(name); nnz = a.X.nnz
+        if name == "sim": sim = a
+        print(f"\n== {name}: {a.n_obs} cells x {a.n_vars} peaks, {nnz / a.n_obs:.0f} non-zeros per cell ({nnz / a.n_obs / a.n_vars:.2%}); "
+              f"{args.epochs} timed epochs after one warm-up epoch", flush=True)
+        rows = {"SAILER": bench_ours(a, args.epochs, dev)}
+        if not args.no_peakvi: rows["PeakVI"] = bench_peakvi(a, args.epochs, dev)
+        for k, r in rows.items():
+            print(f"{k:7s} {r['cells_per_s']:8.0f} cells/s  {r['s_per_epoch']:7.1f} s/epoch  (warm-up epoch {r['warmup_s']:.1f} s)  "
+                  f"peak memory {r['peak_mb']:7.0f} MB (+{r['increase_mb']:.0f} MB while training)", flush=True)
+        if "PeakVI" in rows: print(f"SAILER / PeakVI throughput: {rows['SAILER']['cells_per_s'] / rows['PeakVI']['cells_per_s']:.2f}x")
+    if args.scaling and sim is None and "sim" not in args.data: sim = load("sim")
+    if args.scaling:
+        print("\n== SAILER time per epoch against cells (sim, 100,000 peaks)")
+        for n in [int(x) for x in args.scaling.split(",")]:
+            r = bench_ours(sim[:n].copy(), max(args.epochs - 1, 1), dev)
+            print(f"{n:6d} cells: {r['s_per_epoch']:7.1f} s/epoch, {1000 * r['s_per_epoch'] / n:.2f} s per 1,000 cells, "
+                  f"peak memory {r['peak_mb']:.0f} MB (+{r['increase_mb']:.0f} MB)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
