@@ -1,6 +1,7 @@
 """SAILER training throughput and peak memory against scvi-tools' PeakVI on the same sparse accessibility data, side by side in one run.
 
 Usage:  python bench/bench_sailer.py [--data snare,sim] [--epochs 3] [--scaling 5000,10000,20000] [--device auto] [--no-peakvi]
+        [--cells N] [--peaks P]   (a smaller run: the first N cells, P simulated peaks; for smoke tests)
 
 Data: `snare`, the SNARE-seq mouse cortex ATAC (10,309 cells x 25,734 regions, `sc_integrate.datasets.snare_cortex_atac`; needs
 SC_INTEGRATE_DATA), batch = sample; `sim`, simulated accessibility with 100,000 peaks and 20,000 cells
@@ -21,13 +22,13 @@ from _timing import lightning_epoch_timer
 warnings.filterwarnings("ignore")
 
 
-def load(name):
+def load(name, n_peaks=100_000):
     if name == "snare":
         from sc_integrate.datasets import snare_cortex_atac
         return snare_cortex_atac(download=False)
     from sc_integrate.simulate import random_profiles, simulate_scatac
     import anndata as ad
-    P = random_profiles(8, 100_000, seed=0)
+    P = random_profiles(8, n_peaks, seed=0)
     cells = {t: 1250 for t in P.index}
     a = simulate_scatac(P, cells, mu=3000, rho=0.4, batch="s1", seed=1)
     b = simulate_scatac(P, cells, mu=3000, rho=0.4, batch="s2", seed=2)
@@ -66,6 +67,7 @@ def main():
     p.add_argument("--data", default="snare,sim"); p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--scaling", default="5000,10000,20000"); p.add_argument("--device", default="auto")
     p.add_argument("--no-peakvi", action="store_true")
+    p.add_argument("--cells", type=int, default=None); p.add_argument("--peaks", type=int, default=100_000)
     args = p.parse_args()
     from sc_integrate.core import get_device
     dev = get_device(args.device).type
@@ -74,7 +76,9 @@ def main():
           f"threads {torch.get_num_threads()}, {time.strftime('%Y-%m-%d')}")
     sim = None
     for name in [d for d in args.data.split(",") if d]:
-        a = load(name); nnz = a.X.nnz
+        a = load(name, args.peaks)
+        if args.cells: a = a[:args.cells].copy()
+        nnz = a.X.nnz
         if name == "sim": sim = a
         print(f"\n== {name}: {a.n_obs} cells x {a.n_vars} peaks, {nnz / a.n_obs:.0f} non-zeros per cell ({nnz / a.n_obs / a.n_vars:.2%}); "
               f"{args.epochs} timed epochs after one warm-up epoch", flush=True)
@@ -84,9 +88,9 @@ def main():
             print(f"{k:7s} {r['cells_per_s']:8.0f} cells/s  {r['s_per_epoch']:7.1f} s/epoch  (warm-up epoch {r['warmup_s']:.1f} s)  "
                   f"peak memory {r['peak_mb']:7.0f} MB (+{r['increase_mb']:.0f} MB while training)", flush=True)
         if "PeakVI" in rows: print(f"SAILER / PeakVI throughput: {rows['SAILER']['cells_per_s'] / rows['PeakVI']['cells_per_s']:.2f}x")
-    if args.scaling and sim is None and "sim" not in args.data: sim = load("sim")
+    if args.scaling and sim is None: sim = load("sim", args.peaks)
     if args.scaling:
-        print("\n== SAILER time per epoch against cells (sim, 100,000 peaks)")
+        print(f"\n== SAILER time per epoch against cells (sim, {sim.n_vars} peaks)")
         for n in [int(x) for x in args.scaling.split(",")]:
             r = bench_ours(sim[:n].copy(), max(args.epochs - 1, 1), dev)
             print(f"{n:6d} cells: {r['s_per_epoch']:7.1f} s/epoch, {1000 * r['s_per_epoch'] / n:.2f} s per 1,000 cells, "
