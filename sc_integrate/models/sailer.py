@@ -13,7 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 from anndata import AnnData
 from ..core import Keys, check_number
-from ..data.registry import DerivedField, get_matrix, validate_matrix, validate_categorical, setup_anndata, _values, _layer_name
+from ..data.registry import DerivedField, get_matrix, get_setup, validate_matrix, validate_categorical, setup_anndata, _values, _layer_name
 from ..module import BaseModule, LossOutput
 from ..nn import SparseLinear, one_hot_covariates
 from ..train import Cyclical, TrainingPlan
@@ -190,13 +190,10 @@ class SAILER(ExpressionMixin, BaseModel):
         self.pos_weight_rule = pos_weight if isinstance(pos_weight, str) else None
         if isinstance(pos_weight, str):
             if pos_weight not in POS_WEIGHTS: raise ValueError(f"pos_weight={pos_weight!r} must be a positive number or one of {POS_WEIGHTS}.")
-            pos_weight = empirical_pos_weight(_as_list(adata), None)     # replaced below once the layer is known
+            pos_weight = empirical_pos_weight(_as_list(adata), get_setup(_as_list(adata)[0], type(self).__name__).layer)
         check_number("pos_weight", pos_weight, low=0, low_open=True)
         super().__init__(adata, seed=seed, n_latent=n_latent, n_hidden=n_hidden, n_hidden2=n_hidden2, lambda_mi=lambda_mi,
                          pos_weight=float(pos_weight), reference_compat=bool(reference_compat))
-        if self.pos_weight_rule == "empirical" and self.registry.setup.layer is not None:
-            w = empirical_pos_weight(self.adatas, self.registry.setup.layer)
-            self.module_kwargs["pos_weight"] = w; self.module.pos_weight = w
 
     def _module_shape(self) -> dict:
         r = self.registry
