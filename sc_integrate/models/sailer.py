@@ -258,8 +258,9 @@ class SAILER(ExpressionMixin, BaseModel):
         s = (np.log(depth) - f.stats["mean"]) / f.stats["std"]
         cov = dict(covariates or {})
         k = self.registry.setup.batch_key
-        if batch is not None:
-            if k is None: raise ValueError("batch= needs a model registered with a batch_key; pass batch=None.")
+        if k is None and batch not in (None, "deepest"):
+            raise ValueError(f"batch={batch!r} needs a model registered with a batch_key; this one has none: leave batch at its default.")
+        if batch is not None and k is not None:
             if k in cov: raise ValueError(f"give the batch once: as batch= or as covariates[{k!r}], not both.")
             cov[k] = self.reference_batch() if batch == "deepest" else batch
         impose_depth = lambda q: {**q, Keys.DEPTH: torch.full_like(q[Keys.DEPTH], s)}
