@@ -13,7 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 from anndata import AnnData
 from ..core import Keys, check_number
-from ..data.registry import DerivedField, get_matrix, get_setup, validate_matrix, validate_categorical, setup_anndata, _values, _layer_name
+from ..data.registry import DerivedField, get_matrix, get_setup, validate_categorical, setup_anndata, _values, _layer_name
 from ..module import BaseModule, LossOutput
 from ..nn import SparseLinear, one_hot_covariates
 from ..train import Cyclical, TrainingPlan
@@ -157,9 +157,6 @@ class SAILER(ExpressionMixin, BaseModel):
                       labels_key:str|None=None, # cell-type labels (optional; metrics)
                      ) -> None:
         "Register accessibility data: checks values, empty cells and one-cell batches; the depth is a derived field."
-        where = _layer_name(layer)
-        X = get_matrix(adata, layer)
-        validate_matrix(X, "binary", where, check_empty_cells=True, binary_counts=True)
         for k, what in [(batch_key, "batch_key")] + [(k, "categorical covariate") for k in (categorical_covariate_keys or [])]:
             if k is None: continue
             validate_categorical(adata, k, what)
@@ -174,7 +171,7 @@ class SAILER(ExpressionMixin, BaseModel):
         setup_anndata(adata, layer=layer, batch_key=batch_key, categorical_covariate_keys=categorical_covariate_keys,
                       continuous_covariate_keys=continuous_covariate_keys, labels_key=labels_key, data_type="binary", model=cls.__name__,
                       fields=[DerivedField(Keys.DEPTH, "n_nonzero", layer=layer, obs_key=depth_key, log=True, standardize=True)])
-        _open_fraction_warning(X, where)
+        _open_fraction_warning(get_matrix(adata, layer), _layer_name(layer))   # after the checks: the values are valid counts
 
     def __init__(self, adata:AnnData|list, # registered with `SAILER.setup_anndata`
                  n_latent:int=10, # latent dimensions
@@ -194,10 +191,6 @@ class SAILER(ExpressionMixin, BaseModel):
         check_number("pos_weight", pos_weight, low=0, low_open=True)
         super().__init__(adata, seed=seed, n_latent=n_latent, n_hidden=n_hidden, n_hidden2=n_hidden2, lambda_mi=lambda_mi,
                          pos_weight=float(pos_weight), reference_compat=bool(reference_compat))
-
-    def _module_shape(self) -> dict:
-        r = self.registry
-        return dict(n_input=r.n_vars, n_cats=r.n_cats, n_cont=r.n_cont)
 
     def _plan(self): return TrainingPlan(optimizer="adam")     # coupled L2 weight decay, as the reference
 
