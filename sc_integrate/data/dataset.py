@@ -15,7 +15,8 @@ from .registry import Registry, ModalityRegistry, get_matrix, modalities_of
 # %% auto #0
 __all__ = ['SPARSE_PARTS', 'TOKEN_PARTS', 'MEMORY_MODES', 'STORAGES', 'PRESENT', 'FieldStorage', 'DenseField', 'CSRField',
            'SparseRows', 'sparse_to_dense', 'TokenStorage', 'register_storage', 'AnnDataset', 'ConcatDataset',
-           'index_device', 'modality_datasets', 'MultiModalDataset', 'BatchSampler', 'BalancedBatchSampler']
+           'index_device', 'modality_datasets', 'MultiModalDataset', 'BatchSampler', 'BalancedBatchSampler',
+           'MixtureBatchSampler']
 
 # %% ../../nbs/api/02_data.dataset.ipynb #061c0eb5
 def _int_dtype(max_value:int) -> torch.dtype:
@@ -352,6 +353,7 @@ PRESENT = "present"    # per-modality minibatch key: bool per cell, False where 
 def index_device(ds) -> torch.device:
     "Where a dataset's row storage lives (index tensors are made there): an `AnnDataset`, a `ConcatDataset` or a `MultiModalDataset`."
     if isinstance(getattr(ds, "positions", None), dict): return next(iter(ds.positions.values())).device
+    if isinstance(getattr(ds, "parts", None), dict): return ds.device      # a `MultiModalDataset`
     parts = getattr(ds, "parts", [ds])
     f = next(iter(parts[0].fields.values()))
     for name in ("indptr", "data"):
@@ -382,6 +384,7 @@ class MultiModalDataset:
     def __init__(self, parts:dict, # modality -> dataset of that modality's cells
                  positions:dict, # modality -> row of each common cell in that dataset (-1 = the cell lacks the modality)
                  obs_names=None, # the common cell order (kept for reference)
+                 primary:str|None=None, # a modality every cell has, in the common order: its keys go at the top level of the minibatch
                 ):
         if set(parts) != set(positions): raise ValueError(f"parts {list(parts)} and positions {list(positions)} name different modalities.")
         ns = {m: len(p) for m, p in positions.items()}
@@ -395,6 +398,13 @@ class MultiModalDataset:
         self.n_obs = next(iter(ns.values()))
         first = next(iter(self.parts.values()))
         self.device = next(iter(first.fields.values())).device
+        if primary is not None:
+            if primary not in self.parts: raise ValueError(f"primary={primary!r} is not a modality ({self.modalities}).")
+            if not torch.equal(self.positions[primary].cpu(), torch.arange(self.n_obs)):
+                raise ValueError(f"primary={primary!r} must hold every cell in the common order (its positions are not 0 .. n-1).")
+            clash = sorted(set(self.parts[primary].fields) & set(self.parts))
+            if clash: raise ValueError(f"fields {clash} of the primary modality have the names of modalities; rename them.")
+        self.primary = primary
     def __len__(self): return self.n_obs
     @property
     def modalities(self) -> list: return list(self.parts)
@@ -403,6 +413,7 @@ class MultiModalDataset:
     def __getitem__(self, idx:torch.Tensor) -> dict:
         out = {}
         for m, part in self.parts.items():
+            if m == self.primary: out.update(part[idx]); continue     # every cell has it, at its own position
             pos = self.positions[m]; rows = pos.index_select(0, idx.to(pos.device))
             present = rows >= 0; absent = ~present
             g = part.gather_fields(rows.clamp(min=0))
@@ -473,3 +484,41 @@ class BalancedBatchSampler(BatchSampler):
         draw = torch.multinomial(self.weights, self.n_batches * self.batch_size, replacement=True, generator=self.generator)
         draw = self.indices[draw]
         for i in range(self.n_batches): yield draw[i * self.batch_size:(i + 1) * self.batch_size]
+
+# %% ../../nbs/api/02_data.dataset.ipynb #3249f098
+class MixtureBatchSampler(BatchSampler):
+    "Minibatches with a fixed share of cells from each group (e.g. paired and ATAC-only), each group drawn without replacement and restarted when it runs out."
+    def __init__(self, groups:torch.Tensor, # integer group code per cell (0 .. G-1)
+                 fractions, # share of each group in every minibatch (G numbers summing to 1)
+                 batch_size:int=128, # cells per minibatch
+                 n_batches:int|None=None, # minibatches per epoch; None = as many as a `BatchSampler` epoch over all cells
+                 device:str|torch.device="cpu", # where the index tensors live
+                 generator:torch.Generator|None=None, # seeded generator on `device`
+                ):
+        groups = torch.as_tensor(groups, device=device).long()
+        super().__init__(len(groups), batch_size, True, True, device, generator)
+        fr = np.asarray(fractions, dtype=float).ravel()
+        G = int(groups.max()) + 1 if len(groups) else 0
+        if len(fr) != G: raise ValueError(f"fractions has {len(fr)} values for {G} groups.")
+        if (fr < 0).any() or not np.isclose(fr.sum(), 1): raise ValueError(f"fractions={fr.tolist()} must be >= 0 and sum to 1.")
+        counts = np.floor(fr * batch_size).astype(int)
+        counts[np.argsort(-(fr * batch_size - counts))[: batch_size - counts.sum()]] += 1      # largest remainders: exactly batch_size
+        self.members = [torch.nonzero(groups == g).ravel() for g in range(G)]
+        empty = [g for g in range(G) if counts[g] and not len(self.members[g])]
+        if empty: raise ValueError(f"groups {empty} have a share of the minibatch but no cells.")
+        self.counts = counts.tolist()
+        self.n_batches = n_batches or max(1, len(groups) // batch_size)
+        self._perm, self._pos = [None] * G, [0] * G
+    def __len__(self): return self.n_batches
+    def _take(self, g:int, k:int) -> torch.Tensor:
+        out = []
+        while k:
+            if self._perm[g] is None or self._pos[g] >= len(self._perm[g]):
+                m = self.members[g]; self._perm[g] = m[torch.randperm(len(m), device=m.device, generator=self.generator)]; self._pos[g] = 0
+            t = self._perm[g][self._pos[g]:self._pos[g] + k]; self._pos[g] += len(t); k -= len(t); out.append(t)
+        return torch.cat(out) if out else self.members[0][:0]
+    def __iter__(self):
+        self._perm = [None] * len(self.members)     # fresh permutations each epoch: the generator is the whole state (exact resume)
+        for _ in range(self.n_batches):
+            yield torch.cat([self._take(g, k) for g, k in enumerate(self.counts) if k])
+

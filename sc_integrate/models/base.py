@@ -202,6 +202,14 @@ class BaseModel(LatentMixin):
         r = self.registry
         return dict(n_input=r.n_vars, n_cats=r.n_cats, n_cont=r.n_cont)
     def _schedules(self, **train_kwargs) -> dict: return {}
+    def _sampler(self, ds, batch_size, device, seed, validation_fraction):
+        "The training batch sampler (None = shuffled minibatches; SAILERX mixes paired and ATAC-only cells in a stated share)."
+        return None
+    def _extra_meta(self) -> dict:
+        "Further plain data `save` writes (e.g. a second modality's registry); `_load_extra` reads it back."
+        return {}
+    def _load_extra(self, extra:dict):
+        "Restore what `_extra_meta` wrote (called by `load` before the weights are loaded)."
     def _plan(self):
         "The training plan (None = the engine's VAE plan); a model with a discriminator returns an `AdversarialPlan`."
         return None
@@ -213,7 +221,8 @@ class BaseModel(LatentMixin):
                 f"{'trained ' + str(len(self.history)) + ' epochs' if self.is_trained else 'not trained'}.")
 
     # ---- data ----------------------------------------------------------------------------
-    def _dataset(self, adatas, memory_mode="auto", device="auto", unseen="error", validate=False):
+    def _dataset(self, adatas, memory_mode="auto", device="auto", unseen="error", validate=False, training=False):
+        "The dataset of `adatas` (`training=True`: what `train` iterates; a model with more than the registered fields, such as a second modality, adds them there)."
         parts = []
         for a in adatas:
             if validate:
@@ -266,7 +275,7 @@ class BaseModel(LatentMixin):
                   lr=d["lr"] if lr is None else lr, weight_decay=d["weight_decay"] if weight_decay is None else weight_decay)
         checked = getattr(self, "_checked", [None] * len(self.adatas))   # a loaded model checks its data at the first train()
         self._checked = [revalidate(a, self.registry.setup, fp, self.data_type) for a, fp in zip(self.adatas, checked)]
-        ds = self._dataset(self.adatas, memory_mode, device)
+        ds = self._dataset(self.adatas, memory_mode, device, training=True)
         sampler = None
         seed = self.seed if seed is None else seed
         if balance_by is not None:
@@ -278,6 +287,8 @@ class BaseModel(LatentMixin):
             dev = get_device(device)
             sampler = BalancedBatchSampler(groups.to(dev), kw["batch_size"], device=dev,
                                            generator=torch.Generator(device=dev).manual_seed(seed or 0))
+        if sampler is None:
+            sampler = self._sampler(ds, kw["batch_size"], get_device(device), seed, validation_fraction)
         self.trainer = Trainer(self.module, ds, **kw, schedules=self._schedules(**schedule_kwargs), plan=self._plan(),
                                compile=compile, precision=precision, max_steps=max_steps,
                                accumulate_grad_batches=accumulate_grad_batches, lr_scheduler=lr_scheduler,
@@ -363,7 +374,7 @@ class BaseModel(LatentMixin):
             torch.save({k: v.cpu() for k, v in self.module.state_dict().items()}, tmp / "model.pt")
             meta = dict(model=type(self).__name__, version=sc_integrate.__version__, registry=self.registry.to_dict(),
                         module_kwargs=self.module_kwargs, seed=self.seed, train_kwargs=self.train_kwargs, is_trained=self.is_trained,
-                        weights_sha256=_sha256(tmp / "model.pt"))
+                        weights_sha256=_sha256(tmp / "model.pt"), extra=self._extra_meta())
             (tmp / "model.json").write_text(json.dumps(meta, indent=1, default=str))
             if self.history is not None: self.history.to_csv(tmp / "history.csv", index=False)
             if save_anndata:
@@ -406,6 +417,7 @@ class BaseModel(LatentMixin):
         for a in adatas: reg.check_genes(a)
         self = cls.__new__(cls)
         self.adatas, self.registry, self.module_kwargs, self.seed = adatas, reg, meta["module_kwargs"], meta["seed"]
+        self._load_extra(meta.get("extra") or {})
         with seeded(self.seed): self.module = self._build_module(**self.module_kwargs)   # weights are replaced; the user's RNG is left alone
         try: sd = torch.load(p / "model.pt", map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as e:
@@ -424,6 +436,9 @@ class BaseModel(LatentMixin):
 
 def ds_field(ds, name:str) -> torch.Tensor:
     "The whole stored tensor of a dense field (concatenated over the parts of a `ConcatDataset`)."
+    if isinstance(getattr(ds, "parts", None), dict):      # a `MultiModalDataset`: the field of its primary modality
+        if ds.primary is None: raise ValueError(f"field {name!r} of a MultiModalDataset without a primary modality: name the modality.")
+        ds = ds.parts[ds.primary]
     parts = getattr(ds, "parts", [ds])
     return torch.cat([p.fields[name].data for p in parts])
 

@@ -123,11 +123,11 @@ class SAILERModule(BaseModule):
 # %% ../../nbs/api/33_models.sailer.ipynb #bac66d5f
 POS_WEIGHTS = ("empirical",)   # a number, or a rule computed from the training data
 
-def _open_fraction_warning(X, where:str):
+def _open_fraction_warning(X, where:str, model:str="SAILER"):
     v = _values(X)
     if v.size and v.max() > 1:
         warnings.warn(f"{where} holds counts: {(v > 1).mean():.1%} of its stored values are above 1 (max {v.max():g}); "
-                      "SAILER binarises them (x > 0) per minibatch.", stacklevel=3)
+                      f"{model} binarises them (x > 0) per minibatch.", stacklevel=3)
 
 def empirical_pos_weight(adatas:list, # training AnnData objects
                          layer:str|None=None, # the registered layer
@@ -157,6 +157,13 @@ class SAILER(ExpressionMixin, BaseModel):
                       labels_key:str|None=None, # cell-type labels (optional; metrics)
                      ) -> None:
         "Register accessibility data: checks values, empty cells and one-cell batches; the depth is a derived field."
+        cls._setup_atac(adata, layer=layer, batch_key=batch_key, categorical_covariate_keys=categorical_covariate_keys,
+                        continuous_covariate_keys=continuous_covariate_keys, depth_key=depth_key, labels_key=labels_key)
+
+    @classmethod
+    def _setup_atac(cls, adata, *, layer, batch_key, categorical_covariate_keys, continuous_covariate_keys, depth_key, labels_key,
+                    fields=()):
+        "The accessibility registration `setup_anndata` runs (SAILERX adds fields such as the peak coordinates)."
         for k, what in [(batch_key, "batch_key")] + [(k, "categorical covariate") for k in (categorical_covariate_keys or [])]:
             if k is None: continue
             validate_categorical(adata, k, what)
@@ -170,8 +177,8 @@ class SAILER(ExpressionMixin, BaseModel):
             if bad: raise ValueError(f"adata.obs[{depth_key!r}] (depth_key) has {bad} non-positive or missing values; a depth must be > 0.")
         setup_anndata(adata, layer=layer, batch_key=batch_key, categorical_covariate_keys=categorical_covariate_keys,
                       continuous_covariate_keys=continuous_covariate_keys, labels_key=labels_key, data_type="binary", model=cls.__name__,
-                      fields=[DerivedField(Keys.DEPTH, "n_nonzero", layer=layer, obs_key=depth_key, log=True, standardize=True)])
-        _open_fraction_warning(get_matrix(adata, layer), _layer_name(layer))   # after the checks: the values are valid counts
+                      fields=[DerivedField(Keys.DEPTH, "n_nonzero", layer=layer, obs_key=depth_key, log=True, standardize=True), *fields])
+        _open_fraction_warning(get_matrix(adata, layer), _layer_name(layer), cls.__name__)   # after the checks: the values are valid counts
 
     def __init__(self, adata:AnnData|list, # registered with `SAILER.setup_anndata`
                  n_latent:int=10, # latent dimensions
@@ -181,6 +188,7 @@ class SAILER(ExpressionMixin, BaseModel):
                  pos_weight:float|str=30.0, # weight of the open entries: a number, or "empirical" (the data's 0/1 ratio)
                  reference_compat:bool=False, # reproduce the reference code's quirks (see `SAILERModule`)
                  seed:int|None=0, # seed of the initial weights
+                 **module_kwargs, # further options of a subclass's module
                 ):
         for name, v in (("n_latent", n_latent), ("n_hidden", n_hidden), ("n_hidden2", n_hidden2)): check_number(name, v, integer=True, low=1)
         check_number("lambda_mi", lambda_mi, low=0)
@@ -190,7 +198,7 @@ class SAILER(ExpressionMixin, BaseModel):
             pos_weight = empirical_pos_weight(_as_list(adata), get_setup(_as_list(adata)[0], type(self).__name__).layer)
         check_number("pos_weight", pos_weight, low=0, low_open=True)
         super().__init__(adata, seed=seed, n_latent=n_latent, n_hidden=n_hidden, n_hidden2=n_hidden2, lambda_mi=lambda_mi,
-                         pos_weight=float(pos_weight), reference_compat=bool(reference_compat))
+                         pos_weight=float(pos_weight), reference_compat=bool(reference_compat), **module_kwargs)
 
     def _plan(self): return TrainingPlan(optimizer="adam")     # coupled L2 weight decay, as the reference
 
