@@ -15,7 +15,7 @@ from anndata import AnnData
 from ..core import Keys, check_number
 from ..data.registry import DerivedField, get_matrix, get_setup, validate_categorical, setup_anndata, _values, _layer_name
 from ..module import BaseModule, LossOutput
-from ..nn import SparseLinear, one_hot_covariates
+from ..nn import SparseLinear, GroupedPReLU, one_hot_covariates
 from ..train import Cyclical, TrainingPlan
 from .base import BaseModel, ExpressionMixin, _as_list
 
@@ -61,17 +61,28 @@ class SAILERModule(BaseModule):
                  pos_weight:float=30.0, # weight w of the open entries in the reconstruction
                  negative_slope:float=0.2, # LeakyReLU slope
                  reference_compat:bool=False, # reproduce the reference code's sampling, BCE weighting and penalty scale
+                 dropout_rate:float=0.0, # dropout after each hidden activation of the encoder and decoder (0 = none, as the reference)
                 ):
         super().__init__()
         self.n_input, self.n_cats, self.n_cont, self.n_latent = n_input, list(n_cats), n_cont, n_latent
         self.lambda_mi, self.pos_weight, self.reference_compat = float(lambda_mi), float(pos_weight), bool(reference_compat)
+        self.dropout_rate = float(dropout_rate)
         act = lambda: nn.LeakyReLU(negative_slope)
         self.encoder_in = SparseLinear(n_input, n_hidden)
-        self.encoder = nn.Sequential(nn.BatchNorm1d(n_hidden), act(), nn.Linear(n_hidden, n_hidden2), nn.BatchNorm1d(n_hidden2), act())
+        self.encoder = self._dropped(nn.BatchNorm1d(n_hidden), act(), nn.Linear(n_hidden, n_hidden2), nn.BatchNorm1d(n_hidden2), act())
         self.mean, self.log_var = nn.Linear(n_hidden2, n_latent), nn.Linear(n_hidden2, n_latent)
         self.n_conf = sum(self.n_cats) + 1 + n_cont
-        self.decoder = nn.Sequential(nn.Linear(n_latent + self.n_conf, n_hidden2), nn.BatchNorm1d(n_hidden2), act(),
+        self.decoder = self._dropped(nn.Linear(n_latent + self.n_conf, n_hidden2), nn.BatchNorm1d(n_hidden2), act(),
                                      nn.Linear(n_hidden2, n_hidden), nn.BatchNorm1d(n_hidden), act(), nn.Linear(n_hidden, n_input))
+
+    def _dropped(self, *layers) -> nn.Sequential:
+        "`nn.Sequential(*layers)` with `nn.Dropout(dropout_rate)` after each activation; no extra layers at rate 0 (the reference's state dict)."
+        if self.dropout_rate == 0: return nn.Sequential(*layers)
+        out = []
+        for l in layers:
+            out.append(l)
+            if isinstance(l, (nn.LeakyReLU, nn.PReLU, GroupedPReLU)): out.append(nn.Dropout(self.dropout_rate))
+        return nn.Sequential(*out)
 
     @staticmethod
     def open_entries(batch:dict) -> tuple:
@@ -187,18 +198,20 @@ class SAILER(ExpressionMixin, BaseModel):
                  lambda_mi:float=1.0, # lambda of the mutual-information penalty (0 = plain conditional VAE)
                  pos_weight:float|str=30.0, # weight of the open entries: a number, or "empirical" (the data's 0/1 ratio)
                  reference_compat:bool=False, # reproduce the reference code's quirks (see `SAILERModule`)
+                 dropout_rate:float=0.0, # dropout after each hidden activation (0 = none, as the reference)
                  seed:int|None=0, # seed of the initial weights
                  **module_kwargs, # further options of a subclass's module
                 ):
         for name, v in (("n_latent", n_latent), ("n_hidden", n_hidden), ("n_hidden2", n_hidden2)): check_number(name, v, integer=True, low=1)
-        check_number("lambda_mi", lambda_mi, low=0)
+        check_number("lambda_mi", lambda_mi, low=0); check_number("dropout_rate", dropout_rate, low=0, high=1, high_open=True)
         self.pos_weight_rule = pos_weight if isinstance(pos_weight, str) else None
         if isinstance(pos_weight, str):
             if pos_weight not in POS_WEIGHTS: raise ValueError(f"pos_weight={pos_weight!r} must be a positive number or one of {POS_WEIGHTS}.")
             pos_weight = empirical_pos_weight(_as_list(adata), get_setup(_as_list(adata)[0], type(self).__name__).layer)
         check_number("pos_weight", pos_weight, low=0, low_open=True)
         super().__init__(adata, seed=seed, n_latent=n_latent, n_hidden=n_hidden, n_hidden2=n_hidden2, lambda_mi=lambda_mi,
-                         pos_weight=float(pos_weight), reference_compat=bool(reference_compat), **module_kwargs)
+                         pos_weight=float(pos_weight), reference_compat=bool(reference_compat),
+                         dropout_rate=float(dropout_rate), **module_kwargs)
 
     def _plan(self): return TrainingPlan(optimizer="adam")     # coupled L2 weight decay, as the reference
 

@@ -66,8 +66,9 @@ class SAILERXModule(SAILERModule):
                  align_range:tuple=(0.0, 1.0), # training (min, max) of log(RNA depth / ATAC depth), for the per-cell weights
                  negative_slope:float=0.2, # LeakyReLU slope of the plain blocks
                  reference_compat:bool=False, # SAILER's reference quirks (sampling with exp(log var), uniform BCE weight, 1/n penalty)
+                 dropout_rate:float=0.0, # dropout after each hidden activation (0 = none, as the reference)
                 ):
-        super().__init__(n_input, n_cats, n_cont, n_latent, n_hidden, n_hidden2, lambda_mi, pos_weight, negative_slope, reference_compat)
+        super().__init__(n_input, n_cats, n_cont, n_latent, n_hidden, n_hidden2, lambda_mi, pos_weight, negative_slope, reference_compat, dropout_rate)
         self.gamma, self.align_range = float(gamma), (float(align_range[0]), float(align_range[1]))
         self.chromosome_blocks = chromosomes is not None
         if not self.chromosome_blocks: return
@@ -77,11 +78,11 @@ class SAILERXModule(SAILERModule):
         self.n_chromosomes = C
         # encoder: per chromosome Linear(n_c, h1) - BN - PReLU - Linear(h1, h2) - BN - PReLU, concatenated (BABEL, reference code)
         self.encoder_in = BlockSparseLinear(chrom, h1)
-        self.encoder = nn.Sequential(nn.BatchNorm1d(C * h1), GroupedPReLU(C), GroupedLinear(C, h1, h2), nn.BatchNorm1d(C * h2), GroupedPReLU(C))
+        self.encoder = self._dropped(nn.BatchNorm1d(C * h1), GroupedPReLU(C), GroupedLinear(C, h1, h2), nn.BatchNorm1d(C * h2), GroupedPReLU(C))
         self.mean, self.log_var = nn.Linear(C * h2, n_latent), nn.Linear(C * h2, n_latent)
         for lin in (self.mean, self.log_var): nn.init.xavier_uniform_(lin.weight)
         # decoder, mirrored: Linear(z + c, C h2) - BN - PReLU, then per chromosome Linear(h2, h1) - BN - PReLU - Linear(h1, n_c)
-        self.decoder = nn.Sequential(nn.Linear(n_latent + self.n_conf, C * h2), nn.BatchNorm1d(C * h2), nn.PReLU(),
+        self.decoder = self._dropped(nn.Linear(n_latent + self.n_conf, C * h2), nn.BatchNorm1d(C * h2), nn.PReLU(),
                                      GroupedLinear(C, h2, h1), nn.BatchNorm1d(C * h1), GroupedPReLU(C), BlockLinear(chrom, h1))
 
     def loss(self, batch:dict, inference_outputs:dict, generative_outputs:dict, weights:dict) -> LossOutput:
@@ -231,6 +232,7 @@ class SAILERX(SAILER):
                  gamma:float=6000.0, # scale of the alignment loss
                  chromosome_blocks:bool|None=None, # None: per-chromosome blocks when peak coordinates were registered
                  reference_compat:bool=False, # SAILER's reference quirks (see `SAILERModule`)
+                 dropout_rate:float=0.0, # dropout after each hidden activation (0 = none, as the reference)
                  seed:int|None=0, # seed of the initial weights
                 ):
         pairs = _pairs(adata, rna, rna_mod, atac_mod)
@@ -255,7 +257,7 @@ class SAILERX(SAILER):
                              "giving peak_coordinates= if the var names are not 'chr:start-end'.")
         lr = np.concatenate([self._log_ratio(a, r) for a, r in zip(atacs, self.rna_adatas) if r is not None])
         super().__init__(atacs, n_latent=n_latent, n_hidden=n_hidden or (64 if blocks else 1000), n_hidden2=n_hidden2 or (32 if blocks else 100),
-                         lambda_mi=lambda_mi, pos_weight=pos_weight, reference_compat=reference_compat, seed=seed,
+                         lambda_mi=lambda_mi, pos_weight=pos_weight, reference_compat=reference_compat, dropout_rate=dropout_rate, seed=seed,
                          gamma=float(gamma), align_range=(float(lr.min()), float(lr.max())), chromosome_blocks=blocks)
 
     # ---- the reference side --------------------------------------------------------------
