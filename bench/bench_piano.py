@@ -11,8 +11,11 @@ Printed: cells/second of each method (training epochs only, the first epoch of e
 scvi-tools' epochs are timed by a Lightning callback), the ratio to scvi-tools (with --rounds R, the whole comparison
 is repeated R times with fresh models and every round's ratio and their median are printed: this machine's speed
 drifts by 10-30% over minutes, so single rounds can differ), the matrix-multiply bound of PIANO's layer shapes on this
-machine (measured in every round, right after the models, with torch's matrix multiply), and the peak memory of each of our memory modes (each measured
-in a fresh subprocess).
+machine (measured in every round, right after the models, with torch's matrix multiply), on CPU the time of the largest
+product through torch's `F.linear` against torch's oneDNN (a diagnostic: on AMD processors the MKL that `F.linear` calls
+runs at about half oneDNN's speed, and torch documents no full-precision fp32 route to oneDNN for training: its
+`torch.backends.mkldnn.matmul.fp32_precision` setting reaches oneDNN only by rounding to bf16), and the peak memory of
+each of our memory modes (each measured in a fresh subprocess).
 """
 from __future__ import annotations
 import argparse, json, os, subprocess, sys, time
@@ -87,6 +90,25 @@ def matmul_bound(n_genes, n_cov, device, reps=50):
     return BATCH / total
 
 
+def matmul_engines(n_genes, reps=50):
+    """CPU only: the largest product of PIANO's step (batch x genes -> hidden, forward) through torch's `F.linear`, which
+    training uses (MKL on x86 builds), and through torch's oneDNN (`mkldnn_linear` on oneDNN-layout tensors, inference
+    only: a diagnostic, no training path uses it). Best of `reps`, in microseconds."""
+    import torch.nn.functional as F
+    x, w, b = torch.randn(BATCH, n_genes), torch.randn(ARCH["n_hidden"], n_genes), torch.randn(ARCH["n_hidden"])
+    def best(op):
+        for _ in range(5): op()
+        t = np.inf
+        for _ in range(reps):
+            t0 = time.perf_counter(); op(); t = min(t, time.perf_counter() - t0)
+        return t * 1e6
+    out = {"F.linear": best(lambda: F.linear(x, w, b))}
+    if torch.backends.mkldnn.is_available():
+        xm, wm, bm = x.to_mkldnn(), w.to_mkldnn(), b.to_mkldnn()
+        with torch.no_grad(): out["oneDNN"] = best(lambda: torch._C._nn.mkldnn_linear(xm, wm, bm))
+    return out
+
+
 def memory_child(mode, cells, epochs, device):
     "Run in a subprocess: train one model in one memory mode and report its peak memory (and its rise during training)."
     from sc_integrate.benchmark import PeakMemory
@@ -152,6 +174,11 @@ def main():
     print(f"\nmatrix-multiply bound / sc_integrate PIANO, round by round: {', '.join(f'{x:.2f}x' for x in ratios)}; median {np.median(ratios):.2f}x")
     print(f"matrix-multiply bound of PIANO's layer shapes (forward and backward matrix multiplies at batch {BATCH}, torch's mm): "
           f"{np.min(bounds):.0f}-{np.max(bounds):.0f} cells/s over the rounds; the ratio above is bound / PIANO")
+    if device == "cpu":
+        e = matmul_engines(a.n_vars)
+        line = f"{BATCH}x{a.n_vars} -> {ARCH['n_hidden']} product, forward, best of 50: torch F.linear (training's route) {e['F.linear']:.0f} us"
+        if "oneDNN" in e: line += f"; torch's oneDNN {e['oneDNN']:.0f} us (F.linear / oneDNN {e['F.linear'] / e['oneDNN']:.2f}x)"
+        print("\n" + line)
     print(f"\npeak memory by memory mode (fresh subprocess each, {max(1, args.epochs // 2)} epochs; RSS rise = peak during training minus RSS before it):")
     print(f"{'mode':8s} {'X storage MB':>13s} {'peak RSS MB':>12s} {'RSS rise MB':>12s} {'peak GPU MB':>12s} {'cells/s':>9s}")
     for mode in ("dense", "sparse", "host"):
