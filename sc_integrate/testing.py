@@ -88,13 +88,21 @@ def parity_data(ref:dict, # `parity_reference()`
 
 def assert_parity(got:dict, # name -> array produced now
                   ref:dict, # `parity_reference()`
-                  rtol:float=1e-4, # relative tolerance (float rounding across machines)
-                  atol:float=1e-4, # absolute tolerance
+                  rtol:float=1e-4, # relative tolerance of the loss curves (`*_loss`: the same computation, up to float rounding)
+                  atol:float=1e-4, # absolute tolerance of the loss curves
+                  range_tol:float=1e-2, # other arrays (trained latents, expression): deviation allowed, as a fraction of the reference's largest magnitude
                  ):
     "Fail unless every array of `got` matches the reference; returns the largest absolute deviation of each."
+    # Trained weights inherit the BLAS kernels' rounding, which differs between processors, and Adam's normalised steps
+    # amplify it on near-zero gradients: on a second machine of the same kind (2026-12-02) the loss curves matched to
+    # 1e-7 relative while latents and expression moved by up to 0.3% of their range. So the loss curves are held to
+    # rtol/atol and the trained arrays to `range_tol` of their range.
     dev = {}
     for k, v in got.items():
-        np.testing.assert_allclose(np.asarray(v), ref[k], rtol=rtol, atol=atol, err_msg=f"parity of {k!r} with the pre-v2 reference")
-        dev[k] = float(np.abs(np.asarray(v, dtype=float) - ref[k]).max())
+        v = np.asarray(v)
+        if k.endswith("_loss"): tol = dict(rtol=rtol, atol=atol)
+        else: tol = dict(rtol=0.0, atol=range_tol * float(np.abs(ref[k]).max()))
+        np.testing.assert_allclose(v, ref[k], **tol, err_msg=f"parity of {k!r} with the pre-v2 reference")
+        dev[k] = float(np.abs(v.astype(float) - ref[k]).max())
     return dev
 
