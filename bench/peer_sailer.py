@@ -56,6 +56,12 @@ def _binary_csr(X) -> sp.csr_matrix:
     return X
 
 
+def _check_depth(Xb):
+    n0 = int((np.diff(Xb.indptr) == 0).sum())
+    if n0: raise ValueError(f"{n0} cells have no open peaks: the reference takes log(depth); drop them first.")
+    return Xb
+
+
 def available(repo=None, env="SAILER_REPO") -> str | None:
     "None if a checkout is found, else a one-line reason."
     try: _repo(repo, env)
@@ -90,14 +96,12 @@ def train_reference_sailer(X, *, batch=None, repo=None, epochs=30, warmup=3, cyc
         if len(codes) != X.shape[0]: raise ValueError(f"batch has {len(codes)} entries for {X.shape[0]} cells.")
         if len(levels) > 2:
             raise ValueError(f"the reference SAILER takes batch as one scalar column, so two batches at most; found {len(levels)}: pass batch=None (depth alone).")
+    Xb = _check_depth(_binary_csr(X))
+    labels = [f"c{i}" for i in range(Xb.shape[0])] if codes is None else [str(c) for c in codes]
     d = tempfile.mkdtemp(prefix="sailer_ref_")
     (Path(d) / "data" / "PBMC").mkdir(parents=True)
-    Xb = _binary_csr(X)
-    if (np.diff(Xb.indptr) == 0).any(): raise ValueError("cells with no open peaks: the reference takes log(depth); drop them first.")
     sp.save_npz(Path(d) / "data" / "PBMC" / "merge_matrix_70k.npz", Xb)
-    with open(Path(d) / "data" / "PBMC" / "batch_label.txt", "w") as f:
-        f.write("label\n" + "\n".join(f"c{i}" for i in range(Xb.shape[0])) if codes is None else "label\n" + "\n".join(map(str, codes)))
-        f.write("\n")
+    (Path(d) / "data" / "PBMC" / "batch_label.txt").write_text("label\n" + "\n".join(labels) + "\n")
     return _run_child("sailer", dict(repo=str(r), workdir=d, batch=codes is not None, epochs=epochs, warmup=warmup, cycle=cycle, lr=lr, batch_size=batch_size,
                                      pos_w=pos_w, z_dim=z_dim, lambda_=lambda_, seed=seed, threads=threads))
 
@@ -107,7 +111,7 @@ def train_reference_sailerx(X, ref, rna_depth, chrom, *, repo=None, epochs=50, w
     "The reference SAILERX (paired mode) on ATAC `X`, the RNA embedding `ref` (cells x d), RNA depth per cell and each peak's chromosome: `latent` and `seconds`."
     import h5py
     r = _repo(repo, "SAILERX_REPO")
-    Xb = _binary_csr(X); chrom = np.asarray(chrom).astype(str)
+    Xb = _check_depth(_binary_csr(X)); chrom = np.asarray(chrom).astype(str)
     if len(chrom) != Xb.shape[1]: raise ValueError(f"chrom has {len(chrom)} entries for {Xb.shape[1]} peaks.")
     names, codes = np.unique(chrom, return_inverse=True)
     order = np.argsort(codes, kind="stable")                  # peaks grouped by chromosome, as ChSplitDS's chrom_size expects
