@@ -11,7 +11,7 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
   depthonly       no batch: standardised log depth is the only confounder (the tutorial's rows use batch = sample)
   tfidf           the encoder reads TF-IDF values (log(1 + 1e4 / open regions of the cell) x log(1 + cells / cells open
                   at the region), scaled to mean 1) instead of 0/1; the decoder still reconstructs the 0/1 matrix.
-                  Defined in this script only (a subclass of `SAILERModule`); not a package option.
+                  Defined in this script only (a wrapper of the first layer); not a package option.
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
 
 Data and scoring: `compare_sailer_reference.load` / `score` (10,309 cells, the 16,273 regions open in at least 10 cells,
@@ -39,25 +39,18 @@ def parse(variant: str) -> dict:
     return out
 
 
-def tfidf_classes():
-    "A SAILER whose encoder reads TF-IDF values of the open entries (this script's experiment only)."
-    from sc_integrate.core import Keys
-    from sc_integrate.models.sailer import SAILER, SAILERModule
-
-    class TfidfModule(SAILERModule):
-        def inference(self, batch):
-            ptr, cols = batch[f"{Keys.X}_indptr"], batch[f"{Keys.X}_indices"]
-            nnz = ptr[1:] - ptr[:-1]
-            rows = torch.repeat_interleave(torch.arange(len(ptr) - 1), nnz, output_size=len(cols))
-            v = torch.log1p(1e4 / nnz.clamp_min(1).float())[rows] * self.idf[cols] / self.vscale
-            h = self.encoder(self.encoder_in(cols, ptr, v))
-            mu, log_var = self.mean(h), self.log_var(h); sigma = torch.exp(0.5 * log_var)
-            return {"qz_mean": mu, "qz_scale": sigma, "qz_var": sigma * sigma, "qz_log_var": log_var,
-                    "z": mu + sigma * torch.randn_like(mu)}
-
-    class TfidfSAILER(SAILER):
-        module_cls = TfidfModule
-    return TfidfSAILER
+class TfidfInput(torch.nn.Module):
+    "Wraps SAILER's sparse first layer so the encoder reads TF-IDF values of the open entries (this script's experiment only)."
+    def __init__(self, inner, idf, vscale):
+        super().__init__()
+        self.inner, self.vscale = inner, vscale
+        self.register_buffer("idf", torch.as_tensor(idf, dtype=torch.float32))
+    @property
+    def weight(self): return self.inner.weight
+    def forward(self, cols, indptr):
+        nnz = indptr[1:] - indptr[:-1]
+        rows = torch.repeat_interleave(torch.arange(len(nnz), device=cols.device), nnz, output_size=len(cols))
+        return self.inner(cols, indptr, torch.log1p(1e4 / nnz.clamp_min(1).float())[rows] * self.idf[cols] / self.vscale)
 
 
 def main():
@@ -83,13 +76,12 @@ def main():
         if "drop" in s: kw["dropout_rate"] = float(s["drop"])
         if "hidden" in s: kw["n_hidden"] = int(s["hidden"])
         if "latent" in s: kw["n_latent"] = int(s["latent"])
-        cls = tfidf_classes() if "tfidf" in s else SAILER
-        b = atac.copy(); cls.setup_anndata(b, batch_key=None if "depthonly" in s else "batch"); m = cls(b, **kw)
+        b = atac.copy(); SAILER.setup_anndata(b, batch_key=None if "depthonly" in s else "batch"); m = SAILER(b, **kw)
         if "tfidf" in s:
             Xb = (b.X > 0).tocsr(); nnz = np.diff(Xb.indptr)
             idf = np.log1p(b.n_obs / np.asarray(Xb.sum(0)).ravel())
-            m.module.register_buffer("idf", torch.tensor(idf, dtype=torch.float32))
-            m.module.vscale = float((np.log1p(1e4 / nnz)[np.repeat(np.arange(len(nnz)), nnz)] * idf[Xb.indices]).mean())
+            vscale = float((np.log1p(1e4 / nnz)[np.repeat(np.arange(len(nnz)), nnz)] * idf[Xb.indices]).mean())
+            m.module.encoder_in = TfidfInput(m.module.encoder_in, idf, vscale)
         t = time.time()
         m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, progress=False)
         rows[name] = {**score(m.get_latent_representation(), atac, 50), "train s": time.time() - t}
