@@ -12,6 +12,7 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
   tfidf           the encoder reads TF-IDF values (log(1 + 1e4 / open regions of the cell) x log(1 + cells / cells open
                   at the region), scaled to mean 1) instead of 0/1; the decoder still reconstructs the 0/1 matrix.
                   Defined in this script only (a wrapper of the first layer); not a package option.
+  bf16            train with bfloat16 autocast (`precision="bf16"`)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
 
 Data and scoring: `compare_sailer_reference.load` / `score` (10,309 cells, the 16,273 regions open in at least 10 cells,
@@ -27,7 +28,7 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, score
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16"}
 
 
 def parse(variant: str) -> dict:
@@ -83,7 +84,8 @@ def main():
             vscale = float((np.log1p(1e4 / nnz)[np.repeat(np.arange(len(nnz)), nnz)] * idf[Xb.indices]).mean())
             m.module.encoder_in = TfidfInput(m.module.encoder_in, idf, vscale)
         t = time.time()
-        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, progress=False)
+        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, progress=False,
+                precision="bf16" if "bf16" in s else "32")
         rows[name] = {**score(m.get_latent_representation(), atac, 50), "train s": time.time() - t}
         print(name, {k: round(float(x), 3) for k, x in rows[name].items()}, flush=True)
     if a.lsi:

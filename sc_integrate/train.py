@@ -4,7 +4,7 @@
 
 # %% ../nbs/api/20_train.ipynb #a8fef1ba
 from __future__ import annotations
-import copy, math, os, pickle, secrets, shutil, time
+import contextlib, copy, ctypes, math, os, pickle, secrets, shutil, sys, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -18,7 +18,8 @@ from .data.loaders import Loader, BatchLoader, ZipLoader, index_device
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'PRECISIONS', 'LR_INTERVALS', 'Schedule', 'Constant', 'LinearWarmup', 'Cyclical', 'Callback',
-           'make_optimizer', 'TrainingPlan', 'AdversarialPlan', 'StateBuffer', 'Trainer']
+           'make_optimizer', 'TrainingPlan', 'AdversarialPlan', 'malloc_tuned_by_user', 'retained_heap', 'StateBuffer',
+           'Trainer']
 
 # %% ../nbs/api/20_train.ipynb #0f4661d1
 from .module import LossOutput, BaseModule   # re-exported: the contract lives in `sc_integrate.module`
@@ -267,6 +268,47 @@ class AdversarialPlan(TrainingPlan):
 
 
 
+# %% ../nbs/api/20_train.ipynb #3001a073
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3          # glibc's mallopt parameters (malloc.h)
+_HEAP_KEEP = 1 << 30                                 # while training: requests under 1 GiB from the heap, up to 1 GiB of free heap kept
+_GLIBC_MMAP_CAP, _GLIBC_TRIM_CAP = 32 << 20, 64 << 20   # afterwards: where glibc's dynamic thresholds top out on 64-bit
+_MALLOC_ENV = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_MAX_", "MALLOC_TOP_PAD_")
+_heap_depth = 0
+
+def _glibc():
+    "The process's glibc (for `mallopt` and `malloc_trim`), or None on other platforms and C libraries."
+    if not sys.platform.startswith("linux"): return None
+    try: libc = ctypes.CDLL(None)
+    except OSError: return None
+    return libc if all(hasattr(libc, f) for f in ("gnu_get_libc_version", "mallopt", "malloc_trim")) else None
+
+def malloc_tuned_by_user() -> str|None:
+    "The environment variable that already tunes the C allocator (glibc's thresholds, `GLIBC_TUNABLES`, a preloaded allocator), or None."
+    env = os.environ
+    for k in _MALLOC_ENV:
+        if k in env: return k
+    if "glibc.malloc." in env.get("GLIBC_TUNABLES", ""): return "GLIBC_TUNABLES"
+    if any(s in env.get("LD_PRELOAD", "") for s in ("jemalloc", "tcmalloc", "mimalloc")): return "LD_PRELOAD"
+    return None
+
+@contextlib.contextmanager
+def retained_heap(enabled:bool=True, # False: a no-op
+                 ):
+    "Keep freed memory in the process while the block runs (glibc), then give the free part back; yields whether it is on."
+    global _heap_depth
+    libc = _glibc() if enabled and malloc_tuned_by_user() is None else None
+    if libc is None: yield False; return
+    if _heap_depth == 0 and not (libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_KEEP) and libc.mallopt(_M_TRIM_THRESHOLD, _HEAP_KEEP)):
+        libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_CAP); libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_CAP)   # refused: leave it as glibc's ceiling
+        yield False; return
+    _heap_depth += 1                                 # nested trainers (a model training another) share the outermost setting
+    try: yield True
+    finally:
+        _heap_depth -= 1
+        if _heap_depth == 0:
+            libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_CAP); libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_CAP); libc.malloc_trim(0)
+
+
 # %% ../nbs/api/20_train.ipynb #108c98ec
 def _copy_into(src, buf):
     "A copy of a nested state (dicts, lists, tensors), written into the tensors of `buf` where their shapes match (no new memory)."
@@ -328,6 +370,7 @@ class Trainer:
                  run_meta:dict|None=None, # plain data describing the run (e.g. the model and its registration) that a resumed checkpoint must match
                  progress:bool=True, # show a tqdm progress bar
                  device:str|torch.device="auto", # training device
+                 retain_memory:bool|None=None, # keep freed memory in the process during `fit` (`retained_heap`); None = on for CPU training
                 ):
         self.module, self.device, self.run_meta = module, get_device(device), run_meta
         if max_epochs is None and max_steps is None: raise ValueError("give max_epochs or max_steps.")
@@ -344,6 +387,8 @@ class Trainer:
         self.max_epochs, self.max_steps, self.batch_size = max_epochs, max_steps, batch_size
         if seed is None: seed = int(torch.randint(0, 2**62, ()))       # unseeded: a fresh stream, drawn from (and advancing) the user's
         self.compile = (self.device.type == "cuda") if compile is None else bool(compile)
+        self.retain_memory = (self.device.type == "cpu") if retain_memory is None else bool(retain_memory)
+        self.retained_memory = False     # whether the last `fit` ran with `retained_heap` on
         self.seed, self.callbacks, self.progress = seed, list(callbacks), progress
         self.early_stopping_patience, self.early_stopping_key = early_stopping_patience, early_stopping_key
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
@@ -507,7 +552,8 @@ class Trainer:
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             self._in_fit = True; self._set_rng(self._rng)
             lock = self._lock_checkpoint_dir()
-            try: return self._fit(resume_from)
+            try:
+                with retained_heap(self.retain_memory) as self.retained_memory: return self._fit(resume_from)
             finally:
                 self._rng = self._get_rng(); self._in_fit = False
                 if lock is not None: lock.unlink(missing_ok=True)

@@ -266,6 +266,7 @@ class BaseModel(LatentMixin):
               seed:int|None=None, # seed of shuffling and sampling (None = the model's seed)
               progress:bool=True, # tqdm progress bar
               callbacks:list=(), # `train.Callback` objects
+              retain_memory:bool|None=None, # keep freed memory in the process while training (`train.retained_heap`; None = on for CPU)
               **schedule_kwargs, # model-specific schedule options (e.g. PIANO's max_beta, n_epochs_kl_warmup)
              ) -> pd.DataFrame:
         "Train the model; returns (and stores in `.history`) the per-epoch loss components."
@@ -295,7 +296,7 @@ class BaseModel(LatentMixin):
                                lr_scheduler_interval=lr_scheduler_interval, grad_clip=grad_clip, seed=seed, validation_fraction=validation_fraction,
                                early_stopping_patience=early_stopping_patience, checkpoint_dir=checkpoint_dir,
                                checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, sampler=sampler,
-                               callbacks=callbacks, progress=progress, device=device,
+                               callbacks=callbacks, progress=progress, device=device, retain_memory=retain_memory,
                                run_meta=json.loads(json.dumps(dict(model=type(self).__name__, registry=self.registry.to_dict(), module_kwargs=self.module_kwargs), default=str)))
         try: self.history = self.trainer.fit(resume_from=resume_from)
         except (FloatingPointError, KeyboardInterrupt):
@@ -308,7 +309,7 @@ class BaseModel(LatentMixin):
         self.train_kwargs = dict(kw, memory_mode=ds.memory_mode if hasattr(ds, "memory_mode") else memory_mode,
                                  compile=self.trainer.compile, precision=precision, max_steps=max_steps,
                                  accumulate_grad_batches=accumulate_grad_batches, lr_scheduler=lr_scheduler is not None,
-                                 steps=self.trainer.global_step, seed=seed, **schedule_kwargs)
+                                 steps=self.trainer.global_step, seed=seed, retain_memory=self.trainer.retained_memory, **schedule_kwargs)
         self.is_trained = True
         return self.history
 
