@@ -103,9 +103,10 @@ def main():
         for k, r in rows.items():
             print(f"{k:18s} {r['cells_per_s']:8.0f} cells/s  {r['s_per_epoch']:7.1f} s/epoch  (warm-up epoch {r['warmup_s']:.1f} s)  "
                   f"peak memory {r['peak_mb']:7.0f} MB (+{r['increase_mb']:.0f} MB while training)", flush=True)
-        if "PeakVI" in rows:
+        peers = [k for k in rows if k.startswith("PeakVI")]
+        for ref in peers:
             for k in [k for k in rows if k.startswith("SAILER")]:
-                print(f"{k} / PeakVI (its defaults) throughput: {rows[k]['cells_per_s'] / rows['PeakVI']['cells_per_s']:.2f}x")
+                print(f"{k} / {ref}{' (its defaults)' if ref == 'PeakVI' else ''} throughput: {rows[k]['cells_per_s'] / rows[ref]['cells_per_s']:.2f}x")
     if args.scaling and sim is None: sim = load("sim", args.peaks)
     if args.scaling:
         print(f"\n== SAILER time per epoch against cells (sim, {sim.n_vars} peaks)")

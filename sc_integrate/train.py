@@ -4,7 +4,7 @@
 
 # %% ../nbs/api/20_train.ipynb #a8fef1ba
 from __future__ import annotations
-import contextlib, copy, ctypes, math, os, pickle, secrets, shutil, sys, time
+import contextlib, copy, ctypes, math, os, pickle, secrets, shutil, sys, threading, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -18,8 +18,8 @@ from .data.loaders import Loader, BatchLoader, ZipLoader, index_device
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'PRECISIONS', 'LR_INTERVALS', 'Schedule', 'Constant', 'LinearWarmup', 'Cyclical', 'Callback',
-           'make_optimizer', 'TrainingPlan', 'AdversarialPlan', 'malloc_tuned_by_user', 'retained_heap', 'StateBuffer',
-           'Trainer']
+           'make_optimizer', 'TrainingPlan', 'AdversarialPlan', 'glibc_version', 'malloc_tuned_by_user',
+           'retained_heap', 'StateBuffer', 'Trainer']
 
 # %% ../nbs/api/20_train.ipynb #0f4661d1
 from .module import LossOutput, BaseModule   # re-exported: the contract lives in `sc_integrate.module`
@@ -269,44 +269,63 @@ class AdversarialPlan(TrainingPlan):
 
 
 # %% ../nbs/api/20_train.ipynb #3001a073
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3          # glibc's mallopt parameters (malloc.h)
-_HEAP_KEEP = 1 << 30                                 # while training: requests under 1 GiB from the heap, up to 1 GiB of free heap kept
-_GLIBC_MMAP_CAP, _GLIBC_TRIM_CAP = 32 << 20, 64 << 20   # afterwards: where glibc's dynamic thresholds top out on 64-bit
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3           # glibc's mallopt parameters (malloc.h)
+_HEAP_KEEP = 1 << 30                                  # while training: requests under 1 GiB from the heap, up to 1 GiB of free heap kept
+_GLIBC_MMAP_CAP, _GLIBC_TRIM_CAP = 32 << 20, 64 << 20    # afterwards: where glibc's dynamic thresholds top out on 64-bit
 _MALLOC_ENV = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_MAX_", "MALLOC_TOP_PAD_")
-_heap_depth = 0
+_MALLOC_TUNABLES = ("glibc.malloc.mmap_threshold", "glibc.malloc.trim_threshold", "glibc.malloc.mmap_max", "glibc.malloc.top_pad")
+_HEAP = {"depth": 0}                                  # trainers inside the outermost retained block
+_HEAP_LOCK = threading.Lock()
 
 def _glibc():
     "The process's glibc (for `mallopt` and `malloc_trim`), or None on other platforms and C libraries."
     if not sys.platform.startswith("linux"): return None
     try: libc = ctypes.CDLL(None)
     except OSError: return None
-    return libc if all(hasattr(libc, f) for f in ("gnu_get_libc_version", "mallopt", "malloc_trim")) else None
+    if not all(hasattr(libc, f) for f in ("gnu_get_libc_version", "mallopt", "malloc_trim")): return None
+    libc.mallopt.argtypes, libc.mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    libc.malloc_trim.argtypes, libc.malloc_trim.restype = [ctypes.c_size_t], ctypes.c_int
+    libc.gnu_get_libc_version.restype = ctypes.c_char_p
+    return libc
+
+def glibc_version() -> tuple|None:
+    "The process's glibc version as (major, minor), or None without glibc."
+    libc = _glibc()
+    return None if libc is None else tuple(int(x) for x in libc.gnu_get_libc_version().decode().split(".")[:2])
 
 def malloc_tuned_by_user() -> str|None:
-    "The environment variable that already tunes the C allocator (glibc's thresholds, `GLIBC_TUNABLES`, a preloaded allocator), or None."
+    "The environment variable that already sets glibc's thresholds (`MALLOC_*_`, `GLIBC_TUNABLES`) or preloads another allocator, or None."
     env = os.environ
     for k in _MALLOC_ENV:
         if k in env: return k
-    if "glibc.malloc." in env.get("GLIBC_TUNABLES", ""): return "GLIBC_TUNABLES"
+    if any(t in env.get("GLIBC_TUNABLES", "") for t in _MALLOC_TUNABLES): return "GLIBC_TUNABLES"
     if any(s in env.get("LD_PRELOAD", "") for s in ("jemalloc", "tcmalloc", "mimalloc")): return "LD_PRELOAD"
     return None
 
-@contextlib.contextmanager
-def retained_heap(enabled:bool=True, # False: a no-op
-                 ):
-    "Keep freed memory in the process while the block runs (glibc), then give the free part back; yields whether it is on."
-    global _heap_depth
-    libc = _glibc() if enabled and malloc_tuned_by_user() is None else None
-    if libc is None: yield False; return
-    if _heap_depth == 0 and not (libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_KEEP) and libc.mallopt(_M_TRIM_THRESHOLD, _HEAP_KEEP)):
-        libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_CAP); libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_CAP)   # refused: leave it as glibc's ceiling
-        yield False; return
-    _heap_depth += 1                                 # nested trainers (a model training another) share the outermost setting
-    try: yield True
-    finally:
-        _heap_depth -= 1
-        if _heap_depth == 0:
+def _heap_enter(libc) -> bool:
+    with _HEAP_LOCK:
+        if _HEAP["depth"] == 0:
+            # a glibc that caps the threshold at 32 MiB refuses the value and changes nothing: then it stays off
+            if libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_KEEP) != 1: return False
+            libc.mallopt(_M_TRIM_THRESHOLD, _HEAP_KEEP)
+        _HEAP["depth"] += 1
+        return True
+
+def _heap_exit(libc):
+    with _HEAP_LOCK:
+        _HEAP["depth"] -= 1
+        if _HEAP["depth"] == 0:
             libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_CAP); libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_CAP); libc.malloc_trim(0)
+
+@contextlib.contextmanager
+def retained_heap(enabled:bool=True, # False: leave the allocator as it is
+                 ):
+    "Keep freed memory in the process while the block runs (glibc), then give the free part back; yields whether it is kept."
+    libc = _glibc() if enabled and malloc_tuned_by_user() is None else None
+    on = libc is not None and _heap_enter(libc)
+    try: yield on or _HEAP["depth"] > 0                # inside an outer retained block memory is kept either way
+    finally:
+        if on: _heap_exit(libc)
 
 
 # %% ../nbs/api/20_train.ipynb #108c98ec

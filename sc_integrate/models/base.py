@@ -303,7 +303,8 @@ class BaseModel(LatentMixin):
             # the trainer restored the last whole epoch: the model is usable there (if any epoch completed)
             if self.trainer.epoch > 0:
                 self.history, self.is_trained = self.trainer.history_frame(), True
-                self.train_kwargs = dict(kw, steps=self.trainer.global_step, stopped_at_epoch=self.trainer.epoch, **schedule_kwargs)
+                self.train_kwargs = dict(kw, steps=self.trainer.global_step, stopped_at_epoch=self.trainer.epoch,
+                                         retain_memory=self.trainer.retained_memory, **schedule_kwargs)
             raise
         # what actually ran: torch.compile or not, the precision, the steps taken
         self.train_kwargs = dict(kw, memory_mode=ds.memory_mode if hasattr(ds, "memory_mode") else memory_mode,
