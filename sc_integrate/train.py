@@ -4,7 +4,7 @@
 
 # %% ../nbs/api/20_train.ipynb #a8fef1ba
 from __future__ import annotations
-import contextlib, copy, ctypes, math, os, pickle, secrets, shutil, sys, threading, time
+import contextlib, copy, ctypes, functools, math, os, pickle, secrets, shutil, sys, threading, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -277,6 +277,7 @@ _MALLOC_TUNABLES = ("glibc.malloc.mmap_threshold", "glibc.malloc.trim_threshold"
 _HEAP = {"depth": 0}                                  # trainers inside the outermost retained block
 _HEAP_LOCK = threading.Lock()
 
+@functools.cache
 def _glibc():
     "The process's glibc (for `mallopt` and `malloc_trim`), or None on other platforms and C libraries."
     if not sys.platform.startswith("linux"): return None
