@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from anndata import AnnData
 from ..core import Keys
 from ..nn import MLP, GaussianEncoder, reparameterize, one_hot_covariates, grad_reverse
-from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean, digamma_positive
+from ..distributions import log_nb_logits, log_nb_logits_rowsum, log_zinb_mean, digamma_positive, nonzero_positions
 from ..priors import make_prior
 from ..module import BaseModule, LossOutput
 from ..train import LinearWarmup
@@ -36,7 +36,8 @@ class NBGLMLogLik(torch.autograd.Function):
                 c1u, # [c, 1] of each covariate group (u, n_cov + 1): psi depends on c only
                 inv, # group of each cell (n,)
                 x, # counts (n, G)
-                flat, # flat positions of the non-zero counts
+                flat, # flat positions of the non-zero counts (`nonzero_positions`)
+                rows, # the row of each
                ):
         lx = torch.log_softmax(s, -1)                                   # log xbar
         psi_u = torch.mm(c1u, Ua)                                       # psi = a + c U, per group
@@ -57,9 +58,8 @@ class NBGLMLogLik(torch.autograd.Function):
         # sum_g (xi + x) log sigmoid(-psi) + x psi, with psi and its log-sigmoid taken per group (u x G, not n x G)
         dense = (torch.mm(r, ls_u.T) + torch.mm(x, (ls_u + psi_u).T)).gather(1, inv[:, None]).squeeze(1)
         xv, rv = x.view(-1).index_select(0, flat), r.view(-1).index_select(0, flat)
-        rows = torch.div(flat, x.shape[1], rounding_mode="floor")
         # lgamma(x + xi) - lgamma(xi) - lgamma(x + 1) vanishes at x = 0: non-zeros only
-        ll = dense.index_add(0, rows, torch.lgamma(xv + rv) - torch.lgamma(rv) - torch.lgamma(xv + 1))
+        ll = dense.scatter_add(0, rows, torch.lgamma(xv + rv) - torch.lgamma(rv) - torch.lgamma(xv + 1))
         ctx.save_for_backward(lx, r, x, w, cl, c1u, inv, flat, xv, rv, ls_u, psi_u, m_psi, m_eta)
         return ll
 
@@ -70,7 +70,7 @@ class NBGLMLogLik(torch.autograd.Function):
         # dll/dxi = log sigmoid(-psi) + digamma(x + xi) - digamma(xi); E = xi dll/dxi = dll/d log mu (before the clamp)
         D = digamma_positive(torch.cat([xv + rv, rv]))
         E = r * ls_u.index_select(0, inv)
-        E.view(-1).index_add_(0, flat, (D[:len(xv)] - D[len(xv):]) * rv)
+        E.view(-1).scatter_add_(0, flat, (D[:len(xv)] - D[len(xv):]) * rv)
         # dll/dpsi = x - (xi + x) sigmoid(psi) - E, summed within each group (weights gll) for U and a
         Og = r.new_zeros(u, n).index_put_((inv, torch.arange(n, device=r.device)), gll)
         sig_u, Ox = torch.sigmoid(psi_u), torch.mm(Og, x)
@@ -84,7 +84,7 @@ class NBGLMLogLik(torch.autograd.Function):
         # log-softmax backward g - softmax * sum(g); softmax floored at e^-80 (~1e-35): exp(lx) of absent genes is
         # otherwise subnormal, and subnormal arithmetic is ~10x slower on CPU (the floor changes g_s by < 1e-34)
         g_s = torch.addcmul(g_lx, lx.clamp(min=-80.0).exp_(), g_lx.sum(-1, keepdim=True), value=-1)
-        return g_s, g_w, g_Wvb, g_Ua, None, None, None, None, None
+        return g_s, g_w, g_Wvb, g_Ua, None, None, None, None, None, None
 
 # %% ../../nbs/api/31_models.piano.ipynb #e18ae677
 class PianoModule(BaseModule):
@@ -198,15 +198,15 @@ class PianoModule(BaseModule):
             rep = torch.zeros(len(uniq), dtype=torch.long, device=dev).scatter_(0, inv, torch.arange(n, device=dev))
             c1 = c1.index_select(0, rep)
         else: inv = torch.arange(n, device=dev)
-        flat = x.view(-1).nonzero().squeeze(1)
         return NBGLMLogLik.apply(g["px_logits"], self.w, torch.cat([self.W, self.v[None], self.b[None]]),
-                                 torch.cat([self.U, self.a[None]]), cl, c1, inv, x, flat)
+                                 torch.cat([self.U, self.a[None]]), cl, c1, inv, x, *nonzero_positions(x))
 
     def adversarial_loss(self, z:torch.Tensor, # latent sample (n, n_latent)
                          batch:dict, # minibatch (its `Keys.CAT` codes are the targets)
+                         target:torch.Tensor|None=None, # the targets' one-hot codes, if already at hand (`generative`'s `c` begins with them)
                         ) -> torch.Tensor:
         "Summed binary cross-entropy of the covariate classifier on gradient-reversed z: the classifier learns to predict the categorical covariates, the encoder to defeat it."
-        target = one_hot_covariates(batch[Keys.CAT], self.n_cats)      # code -1 (marginal) -> the uniform 1/K row
+        if target is None: target = one_hot_covariates(batch[Keys.CAT], self.n_cats)   # code -1 (marginal) -> the uniform 1/K row
         return F.binary_cross_entropy_with_logits(self.classifier(grad_reverse(z, 1.0)), target, reduction="sum")
 
     def loss(self, batch:dict, inference_outputs:dict, generative_outputs:dict, weights:dict) -> LossOutput:
@@ -222,7 +222,7 @@ class PianoModule(BaseModule):
         loss = nll + beta * kl
         comps = {"nll": nll, "kl": kl}
         if self.adv_weight > 0:
-            adv = self.adversarial_loss(inf["z"], batch)
+            adv = self.adversarial_loss(inf["z"], batch, generative_outputs["c"][:, :sum(self.n_cats)])
             loss = loss + weights.get("adv", self.adv_weight) * adv; comps["adv"] = adv
         return LossOutput({"loss": loss}, {"loss": loss, **comps}, x.shape[0])
 
