@@ -13,6 +13,9 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
                   at the region), scaled to mean 1) instead of 0/1; the decoder still reconstructs the 0/1 matrix.
                   Defined in this script only (a wrapper of the first layer); not a package option.
   bf16            train with bfloat16 autocast (`precision="bf16"`)
+  indrop=P        input dropout: each open entry of the encoder's input is dropped with probability P while training (the
+                  rest scaled by 1 / (1 - P)); a wrapper of the first layer in this script only, not a package option
+  wd=W            weight_decay=W (default 5e-4)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
 
 Data and scoring: `compare_sailer_reference.load` / `score` (10,309 cells, the 16,273 regions open in at least 10 cells,
@@ -28,7 +31,7 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, score
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd"}
 
 
 def parse(variant: str) -> dict:
@@ -52,6 +55,19 @@ class TfidfInput(torch.nn.Module):
         nnz = indptr[1:] - indptr[:-1]
         rows = torch.repeat_interleave(torch.arange(len(nnz), device=cols.device), nnz, output_size=len(cols))
         return self.inner(cols, indptr, torch.log1p(1e4 / nnz.clamp_min(1).float())[rows] * self.idf[cols] / self.vscale)
+
+
+class InputDropout(torch.nn.Module):
+    "Wraps SAILER's sparse first layer: while training, each open entry is dropped with probability p (this script's experiment only)."
+    def __init__(self, inner, p):
+        super().__init__()
+        self.inner, self.p = inner, float(p)
+    @property
+    def weight(self): return self.inner.weight
+    def forward(self, cols, indptr):
+        if not self.training or self.p == 0: return self.inner(cols, indptr)
+        keep = (torch.rand(len(cols), device=cols.device) >= self.p).to(self.inner.weight.dtype) / (1 - self.p)
+        return self.inner(cols, indptr, keep)
 
 
 def main():
@@ -83,9 +99,12 @@ def main():
             idf = np.log1p(b.n_obs / np.asarray(Xb.sum(0)).ravel())
             vscale = float((np.log1p(1e4 / nnz)[np.repeat(np.arange(len(nnz)), nnz)] * idf[Xb.indices]).mean())
             m.module.encoder_in = TfidfInput(m.module.encoder_in, idf, vscale)
+        if "indrop" in s:
+            if "tfidf" in s: raise SystemExit("indrop and tfidf do not combine in this script")
+            m.module.encoder_in = InputDropout(m.module.encoder_in, float(s["indrop"]))
         t = time.time()
         m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, progress=False,
-                precision="bf16" if "bf16" in s else "32")
+                precision="bf16" if "bf16" in s else "32", **({"weight_decay": float(s["wd"])} if "wd" in s else {}))
         t = time.time() - t                  # training alone (before 2026-12-03 evening, "train s" also held the scoring below)
         rows[name] = {**score(m.get_latent_representation(), atac, 50), "train s": t}
         print(name, {k: round(float(x), 3) for k, x in rows[name].items()}, flush=True)
