@@ -11,7 +11,8 @@ Data: `sc_integrate.datasets` "snare_cortex" (needs `SC_INTEGRATE_DATA`): 10,309
 - sailerx: our SAILERX with and without batch, the reference SAILERX (paired mode, per-chromosome blocks) and the
   reference embedding itself: the same 50 PCs of the RNA (computed by our `setup_mudata`) for both implementations.
   Defaults: 50 epochs, warm-up 5, cycle 25, lr 1e-3 (the `sailerx_snare` tutorial).
-Printed per embedding: best Leiden NMI and ARI over resolutions 0.2-2.0, NMI at resolution 1.0, MI with log depth
+Printed per embedding: best Leiden NMI and ARI over resolutions 0.2-2.0, NMI at resolution 1.0, NMI at as many
+clusters as labelled types (the thesis' equal-count comparison; `metrics.cluster_to_count`), MI with log depth
 (`sc_integrate.metrics`, the tutorials' scoring), and training seconds. `--only ours` (our batch + depth model) or
 `--only reference` runs one side, for two processes side by side on a machine with more than one core.
 """
@@ -45,10 +46,13 @@ def load(cells):
 def score(Z, atac, k):
     from sc_integrate.metrics import clustering_curve, neighbors, mutual_information
     lab = atac.obs["cell_type"].astype(str).to_numpy()
-    cc = clustering_curve(Z, lab, RESOLUTIONS, nn=neighbors(np.ascontiguousarray(Z, dtype=np.float32), k), silhouette_sample=3000)
+    nn = neighbors(np.ascontiguousarray(Z, dtype=np.float32), k)
+    cc = clustering_curve(Z, lab, RESOLUTIONS, nn=nn, silhouette_sample=3000)
+    n_types = len(np.unique(lab))          # the thesis' equal-count comparison: as many clusters as labelled types
+    at_n = clustering_curve(Z, lab, nn=nn, n_clusters=[n_types], silhouette_sample=3000).iloc[0]
     depth = np.log(np.asarray((atac.X > 0).sum(1)).ravel())
     return {"NMI (best)": cc.nmi.max(), "ARI (best)": cc.ari.max(), "NMI (res 1.0)": float(cc.loc[np.isclose(cc.resolution, 1.0), "nmi"].iloc[0]),
-            "MI depth": mutual_information(Z, depth)}
+            f"NMI ({n_types} clusters)": float(at_n.nmi), "MI depth": mutual_information(Z, depth)}
 
 
 def main():

@@ -16,6 +16,10 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
   indrop=P        input dropout: each open entry of the encoder's input is dropped with probability P while training (the
                   rest scaled by 1 / (1 - P)); a wrapper of the first layer in this script only, not a package option
   wd=W            weight_decay=W (default 5e-4)
+  pw=W            pos_weight=W (default 30)
+  bs=B            batch_size=B (default 128)
+  lr=L            lr=L (default 1e-3)
+  seed=S          seed=S of the weights, shuffling and sampling (default 0)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
 
 Data and scoring: `compare_sailer_reference.load` / `score` (10,309 cells, the 16,273 regions open in at least 10 cells,
@@ -31,7 +35,7 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, score
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed"}
 
 
 def parse(variant: str) -> dict:
@@ -89,10 +93,11 @@ def main():
           f"{torch.get_num_threads()} threads on {platform.machine()}; " + ", ".join(f"{q} {version(q)}" for q in ("sc-integrate", "torch")))
     rows = {}
     for name, s in specs.items():
-        kw = dict(seed=0)
+        kw = dict(seed=int(s.get("seed", 0)))
         if "drop" in s: kw["dropout_rate"] = float(s["drop"])
         if "hidden" in s: kw["n_hidden"] = int(s["hidden"])
         if "latent" in s: kw["n_latent"] = int(s["latent"])
+        if "pw" in s: kw["pos_weight"] = float(s["pw"])
         b = atac.copy(); SAILER.setup_anndata(b, batch_key=None if "depthonly" in s else "batch"); m = SAILER(b, **kw)
         if "tfidf" in s:
             Xb = (b.X > 0).tocsr(); nnz = np.diff(Xb.indptr)
@@ -104,7 +109,7 @@ def main():
             m.module.encoder_in = InputDropout(m.module.encoder_in, float(s["indrop"]))
         t = time.time()
         m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, progress=False,
-                precision="bf16" if "bf16" in s else "32", **({"weight_decay": float(s["wd"])} if "wd" in s else {}))
+                precision="bf16" if "bf16" in s else "32", **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
         t = time.time() - t                  # training alone (before 2026-12-03 evening, "train s" also held the scoring below)
         rows[name] = {**score(m.get_latent_representation(), atac, 50), "train s": t}
         print(name, {k: round(float(x), 3) for k, x in rows[name].items()}, flush=True)

@@ -19,11 +19,11 @@ from scib_metrics.nearest_neighbors import NeighborsResults
 __all__ = ['BIO_METRICS', 'BATCH_METRICS', 'NEED_TWO_LABELS', 'NEED_TWO_BATCHES', 'DIAGNOSTICS', 'PRESETS', 'standardize',
            'neighbors', 'silhouette_samples', 'ilisi', 'clisi', 'kbet', 'graph_connectivity', 'nmi_ari_leiden',
            'nmi_ari_kmeans', 'silhouette_label', 'isolated_labels', 'silhouette_batch', 'bras', 'pcr_comparison',
-           'cluster', 'majority_labels', 'jaccard_per_label', 'nmi_fixed_jaccard', 'clustering_curve',
-           'knn_connectivities', 'morans_i', 'MoranReference', 'moran_reference', 'batch_effect_strength',
-           'mutual_information', 'dice', 'neighbor_batch_proportions', 'batch_mixing', 'auroc', 'foscttm',
-           'label_transfer', 'label_transfer_accuracy', 'artificial_dropout', 'imputation_scores', 'score_embedding',
-           'score_embeddings', 'score_adata']
+           'cluster', 'majority_labels', 'jaccard_per_label', 'nmi_fixed_jaccard', 'cluster_to_count',
+           'clustering_curve', 'knn_connectivities', 'morans_i', 'MoranReference', 'moran_reference',
+           'batch_effect_strength', 'mutual_information', 'dice', 'neighbor_batch_proportions', 'batch_mixing', 'auroc',
+           'foscttm', 'label_transfer', 'label_transfer_accuracy', 'artificial_dropout', 'imputation_scores',
+           'score_embedding', 'score_embeddings', 'score_adata']
 
 # %% ../nbs/api/40_metrics.ipynb #f6cbed0a
 def _as_float32(X, name="the embedding") -> np.ndarray:
@@ -230,6 +230,30 @@ def nmi_fixed_jaccard(nn:NeighborsResults, labels, resolution:float=2.0, seed:in
     return {"nmi_fixed": float(normalized_mutual_info_score(labels, pred, average_method="arithmetic")),
             "jaccard": float(jac.mean()), "jaccard_per_label": jac}
 
+def cluster_to_count(nn:NeighborsResults, # neighbours (the first `k` are used)
+                     n_clusters:int, # number of clusters to reach
+                     method:str="leiden", # "leiden" or "louvain"
+                     seed:int=0, # seed of the random generator
+                     k:int=15, # neighbours of the graph
+                     max_iter:int=40, # clusterings tried at most
+                     resolution_range:tuple=(1e-3, 20.0), # resolutions searched
+                    ) -> tuple:
+    "Clusters of `cluster` at the resolution that gives `n_clusters` (or the nearest count reached), by bisection of log resolution; returns (clusters, resolution)."
+    n = nn.indices.shape[0]
+    if isinstance(n_clusters, bool) or not isinstance(n_clusters, (int, np.integer)) or not 1 <= n_clusters <= n:
+        raise ValueError(f"n_clusters={n_clusters!r} must be an integer between 1 and the number of cells ({n}).")
+    lo, hi = (float(x) for x in resolution_range)
+    if not 0 < lo < hi: raise ValueError(f"resolution_range={resolution_range!r} must be two resolutions 0 < low < high.")
+    best = None
+    for _ in range(max_iter):
+        r = (lo * hi) ** 0.5                    # the number of clusters grows with the resolution: bisect on a log scale
+        cl = cluster(nn, r, method, seed, k); m = len(np.unique(cl))
+        if best is None or abs(m - n_clusters) < abs(best[2] - n_clusters): best = (cl, r, m)
+        if m == n_clusters: break
+        if m < n_clusters: lo = r
+        else: hi = r
+    return best[0], best[1]
+
 def clustering_curve(X:np.ndarray, # embedding (n_cells, n_dims)
                      labels, # ground-truth labels
                      resolutions=(0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0), # resolutions to cluster at
@@ -237,22 +261,23 @@ def clustering_curve(X:np.ndarray, # embedding (n_cells, n_dims)
                      nn:NeighborsResults|None=None, # precomputed neighbours of X (else 15 are computed)
                      seed:int=0, # clustering seed
                      silhouette_sample:int|None=20_000, # cells subsampled for the silhouette (None = all)
+                     n_clusters=None, # numbers of clusters to reach instead of `resolutions` (SAILERX's equal-count comparison)
                     ) -> pd.DataFrame:
-    "ARI, NMI and cluster silhouette over a grid of resolutions (the whole curve, as SAILERX reports)."
+    "ARI, NMI and cluster silhouette over a grid of resolutions, or at given numbers of clusters (the whole curve, as SAILERX reports)."
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
     X = _as_float32(X); labels = np.asarray(labels); _check_len(len(X), labels=labels)
     nn = nn if nn is not None else neighbors(X, 15)
-    rows = []
-    for r in resolutions:
-        cl = cluster(nn, r, method, seed)
+    def row(cl, r):
         n_cl = len(np.unique(cl))
         sil = np.nan
         if 1 < n_cl < len(X):
             ss = None if silhouette_sample is None or len(X) <= silhouette_sample else silhouette_sample
             sil = float(silhouette_score(X, cl, sample_size=ss, random_state=seed))
-        rows.append(dict(resolution=r, n_clusters=n_cl, ari=adjusted_rand_score(labels, cl),
-                         nmi=normalized_mutual_info_score(labels, cl, average_method="arithmetic"), silhouette=sil))
-    return pd.DataFrame(rows)
+        return dict(resolution=r, n_clusters=n_cl, ari=adjusted_rand_score(labels, cl),
+                    nmi=normalized_mutual_info_score(labels, cl, average_method="arithmetic"), silhouette=sil)
+    if n_clusters is None: return pd.DataFrame([row(cluster(nn, r, method, seed), r) for r in resolutions])
+    return pd.DataFrame([{"target_clusters": int(t), **row(*cluster_to_count(nn, t, method, seed))} for t in np.atleast_1d(n_clusters)])
+
 
 # %% ../nbs/api/40_metrics.ipynb #3eaf8933
 def knn_connectivities(X:np.ndarray, k:int=15) -> sp.csr_matrix:
