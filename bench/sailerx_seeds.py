@@ -71,20 +71,20 @@ def main():
         import scanpy as sc
         r = mdata.mod["rna"].copy(); sc.experimental.pp.normalize_pearson_residuals(r); sc.pp.pca(r, n_comps=50, random_state=0)
         Z[pc], setup = r.obsm["X_pca"], dict(embedding_key="X_pearson_pca")
-    for s in seeds:
+    def fit(gamma, seed):
+        "SAILERX as the tutorial calls it, on a copy of the data (with the chosen reference); returns the model."
         mm = md.MuData({q: v.copy() for q, v in mdata.mod.items()})
         if setup: mm.mod["rna"].obsm[setup["embedding_key"]] = Z[pc]
-        SAILERX.setup_mudata(mm, batch_key="batch", **setup); m = SAILERX(mm, gamma=a.gamma, seed=s); t = time.time()
+        SAILERX.setup_mudata(mm, batch_key="batch", **setup); m = SAILERX(mm, gamma=gamma, seed=seed)
         m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, lr=a.lr, progress=False)
+        return m
+    for s in seeds:
+        t = time.time(); m = fit(a.gamma, s)
         Z[f"SAILERX seed {s}"] = m.get_latent_representation()
         if pc not in Z: Z[pc] = m.rna_adatas[0].obsm[PCA_KEY]          # the PCs SAILERX computed and aligned to
         print(f"seed {s}: trained in {time.time() - t:.0f} s", flush=True)
     if not a.no_gamma0:                  # the same network without the alignment: SAILER on the ATAC (the thesis' comparison)
-        mm = md.MuData({q: v.copy() for q, v in mdata.mod.items()})
-        if setup: mm.mod["rna"].obsm[setup["embedding_key"]] = Z[pc]
-        SAILERX.setup_mudata(mm, batch_key="batch", **setup); m = SAILERX(mm, gamma=0.0, seed=seeds[0])
-        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, lr=a.lr, progress=False)
-        Z[f"SAILER (gamma 0) seed {seeds[0]}"] = m.get_latent_representation()
+        Z[f"SAILER (gamma 0) seed {seeds[0]}"] = fit(0.0, seeds[0]).get_latent_representation()
     labels = atac.obs["cell_type"].astype(str).to_numpy()
     n = atac.n_obs
     subs = [np.sort(np.random.default_rng(r).choice(n, int(0.9 * n), replace=False)) for r in range(a.subsamples)]
