@@ -1,7 +1,7 @@
 """SAILERX's joint embedding against the RNA's 50 PCs on SNARE-seq, over training seeds and 90% subsamples (the thesis' error bars).
 
 Usage:  python bench/sailerx_seeds.py [--seeds 0,1,2] [--subsamples 5] [--epochs 50] [--warmup 5] [--cycle 25] [--lr 1e-3]
-        [--gamma 6000] [--threads T] [--cells N] [--reference log|pearson]
+        [--gamma 6000] [--batch-size 200] [--threads T] [--cells N] [--reference log|pearson]
 
 Data and model: `compare_sailer_reference.load` (10,309 cells, the 16,273 regions open in at least 10 cells, 12 samples as
 batches, 23 labelled types) and the `sailerx_snare` tutorial's call (batch + depth, 50 PCs of the RNA as the reference
@@ -50,6 +50,7 @@ def main():
     p.add_argument("--cycle", type=int, default=25)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--gamma", type=float, default=6000.0)
+    p.add_argument("--batch-size", type=int, default=200, help="minibatch size (the alignment compares the cells of one minibatch)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--cells", type=int, default=None)
     p.add_argument("--no-gamma0", action="store_true", help="leave out the network without alignment (gamma 0, SAILER on the ATAC)")
@@ -64,7 +65,7 @@ def main():
     t0 = time.time()
     mdata = load(a.cells); atac = mdata.mod["atac"]
     print(f"{atac.n_obs} cells x {atac.n_vars} regions; SAILERX seeds {seeds}: {a.epochs} epochs (warm-up {a.warmup}, cycle "
-          f"{a.cycle}), lr {a.lr}, gamma {a.gamma}; {a.subsamples} subsamples of 90%; {torch.get_num_threads()} threads on "
+          f"{a.cycle}), lr {a.lr}, gamma {a.gamma}, batch {a.batch_size}; {a.subsamples} subsamples of 90%; {torch.get_num_threads()} threads on "
           f"{platform.machine()}; " + ", ".join(f"{q} {version(q)}" for q in ("sc-integrate", "torch", "scanpy")), flush=True)
     Z, pc, setup = {}, f"PCA of the RNA ({a.reference})", {}
     if a.reference == "pearson":          # the thesis normalises with SCTransform; analytic Pearson residuals are scanpy's nearest
@@ -76,7 +77,7 @@ def main():
         mm = md.MuData({q: v.copy() for q, v in mdata.mod.items()})
         if setup: mm.mod["rna"].obsm[setup["embedding_key"]] = Z[pc]
         SAILERX.setup_mudata(mm, batch_key="batch", **setup); m = SAILERX(mm, gamma=gamma, seed=seed)
-        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, lr=a.lr, progress=False)
+        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, lr=a.lr, batch_size=a.batch_size, progress=False)
         return m
     for s in seeds:
         t = time.time(); m = fit(a.gamma, s)

@@ -14,6 +14,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import anndata as ad
 from anndata import AnnData
+from .core import torch_threads_kept
 from .metrics import score_embedding, moran_reference, MoranReference, BIO_METRICS, BATCH_METRICS, DIAGNOSTICS
 
 # %% auto #0
@@ -36,6 +37,7 @@ def log_normalized(adata:AnnData, # the data
     if sp.issparse(X): X = sp.diags(target_sum / lib) @ X; X.data = np.log1p(X.data); return X.astype(np.float32)
     return np.log1p(X * (target_sum / lib)[:, None]).astype(np.float32)
 
+@torch_threads_kept()
 def pca_baseline(adata:AnnData, # AnnData with raw counts in `layer` (or log-normalised data with `target_sum=None`)
                  layer:str|None="counts", # counts layer (None = X)
                  n_comps:int=30, # principal components (PIANO: 30; sysVI: 15)

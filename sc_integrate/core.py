@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'Keys', 'get_device', 'seed_everything', 'seeded', 'check_number', 'in_test', 'ci_size', 'data_dir',
-           'cache_dir']
+__all__ = ['DATA_ENV', 'Keys', 'get_device', 'seed_everything', 'seeded', 'torch_threads_kept', 'check_number', 'in_test',
+           'ci_size', 'data_dir', 'cache_dir']
 
 # %% ../nbs/api/00_core.ipynb #278e75a1
 class Keys:
@@ -55,6 +55,16 @@ def seeded(seed:int|None, # the seed; `None` runs the block on the caller's gene
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)          # seeds the CPU and every CUDA device, all of them forked above
         yield
+
+
+# %% ../nbs/api/00_core.ipynb #fdd94d31
+@contextlib.contextmanager
+def torch_threads_kept():
+    "Run a block (or, as a decorator, a function) and then restore torch's CPU thread count, which numba's OpenMP pool resets when it starts."
+    n = torch.get_num_threads()
+    try: yield n
+    finally:
+        if torch.get_num_threads() != n: torch.set_num_threads(n)
 
 
 # %% ../nbs/api/00_core.ipynb #ccf6aa9c

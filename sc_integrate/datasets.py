@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 import anndata as ad
 from anndata import AnnData
-from .core import data_dir, cache_dir, DATA_ENV
+from .core import data_dir, cache_dir, DATA_ENV, torch_threads_kept
 
 # %% auto #0
 __all__ = ['EMBEDDED', 'DATASETS', 'PBMC_SORTED_LABELS', 'baron_human_pancreas', 'make_embedded_baron', 'dataset_path',
@@ -28,6 +28,7 @@ def baron_human_pancreas() -> AnnData:
     a.layers["counts"] = a.X.copy()
     return a
 
+@torch_threads_kept()
 def make_embedded_baron(full:AnnData, # the full Baron human counts (`load_dataset("baron_human")`)
                         n_top_genes:int=2000, # highly variable genes kept
                        ) -> AnnData:
@@ -150,6 +151,7 @@ def load_dataset(name:str, # a key of `DATASETS`
                          "truncated or not in the expected format: replace it (a file in the cache can be deleted to download it again).") from e
 
 # %% ../nbs/api/03_datasets.ipynb #c2b4e9d4
+@torch_threads_kept()
 def baron_cross_species(n_top_genes:int=2000, # highly variable genes kept
                         download:bool=True, # allow downloading the Baron files and the ortholog table
                         join:bool=True, # one concatenated AnnData (True) or a (human, mouse) pair
@@ -184,6 +186,7 @@ PBMC_SORTED_LABELS = {"CD19+ B": "b_cell", "CD34+": "cd34", "CD56+ NK": "nk", "C
 _MUDAN_LABELS = {"bcells": "b_cell", "nk": "nk", "cytotoxict": "cytotoxic_t", "thelper": "t_helper", "memoryt": "memory_t",
                  "naivecytotoxic": "naive_cytotoxic", "regulatoryt": "regulatory_t", "naivet": "naive_t", "monocytes": "monocyte"}
 
+@torch_threads_kept()
 def pbmc_sorted_studies(n_top_genes:int=2000, # highly variable genes kept
                         download:bool=False, # the two files have no pinned download: they must be in the data directory
                        ) -> AnnData:

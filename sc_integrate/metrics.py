@@ -14,6 +14,7 @@ from scipy.special import digamma
 from anndata import AnnData
 import scib_metrics
 from scib_metrics.nearest_neighbors import NeighborsResults
+from .core import torch_threads_kept
 
 # %% auto #0
 __all__ = ['BIO_METRICS', 'BATCH_METRICS', 'NEED_TWO_LABELS', 'NEED_TWO_BATCHES', 'DIAGNOSTICS', 'PRESETS', 'standardize',
@@ -38,6 +39,7 @@ def standardize(X:np.ndarray) -> np.ndarray:
     sd = X.std(0)
     return ((X - X.mean(0)) / np.where(sd > 0, sd, 1)).astype(np.float32)
 
+@torch_threads_kept()
 def neighbors(X:np.ndarray, # embedding (n_cells, n_dims)
               k:int=90, # neighbours per cell (scib-metrics' Benchmarker uses 90)
               method:str="auto", # "exact" (scikit-learn), "pynndescent", or "auto" (exact below 50k cells or up to 64 dims)
@@ -129,6 +131,7 @@ def clisi(nn:NeighborsResults, labels) -> float:
     "Cell-type LISI (label purity), scaled to [0, 1]; higher is better (NaN with a warning where undefined)."
     return _lisi(scib_metrics.clisi_knn(nn, _codes(labels)), "cLISI", nn)
 
+@torch_threads_kept()
 def kbet(nn:NeighborsResults, batch, labels=None) -> float:
     "kBET acceptance rate (batch mixing); per label and averaged when `labels` are given (scib's kBET, 50 neighbours)."
     if labels is not None:
@@ -140,6 +143,7 @@ def graph_connectivity(nn:NeighborsResults, labels) -> float:
     "Graph connectivity: mean fraction of each label's cells in its largest connected component of the kNN graph."
     return float(scib_metrics.graph_connectivity(nn, _codes(labels)))
 
+@torch_threads_kept()
 def nmi_ari_leiden(nn:NeighborsResults, labels, optimize_resolution:bool=True, resolution:float=1.0, seed:int=42) -> dict:
     "NMI and ARI between Leiden clusters of the kNN graph and the labels (best of 10 resolutions when optimising, as scib)."
     r = scib_metrics.nmi_ari_cluster_labels_leiden(nn, _codes(labels), optimize_resolution=optimize_resolution,
@@ -183,6 +187,7 @@ def pcr_comparison(X_pre:np.ndarray, X:np.ndarray, batch) -> float:
     return float(scib_metrics.pcr_comparison(_as_float32(X_pre, "the pre-integration embedding"), _as_float32(X), _codes(batch), categorical=True))
 
 # %% ../nbs/api/40_metrics.ipynb #3469ad8f
+@torch_threads_kept()
 def _graph(nn:NeighborsResults):
     import igraph
     g = igraph.Graph.Weighted_Adjacency(sp.coo_matrix(nn.knn_graph_connectivities), mode="directed")
@@ -280,6 +285,7 @@ def clustering_curve(X:np.ndarray, # embedding (n_cells, n_dims)
 
 
 # %% ../nbs/api/40_metrics.ipynb #3eaf8933
+@torch_threads_kept()
 def knn_connectivities(X:np.ndarray, k:int=15) -> sp.csr_matrix:
     "UMAP-weighted connectivities of the k-neighbour graph of X (what scanpy's `pp.neighbors` stores)."
     return sp.csr_matrix(neighbors(X, k).knn_graph_connectivities)
@@ -607,6 +613,7 @@ def _metric_list(metrics, have_moran, have_pre):
         if "pcr_comparison" in names and not have_pre: raise ValueError("metric 'pcr_comparison' needs `pre=` (a pre-integration embedding).")
     return names
 
+@torch_threads_kept()
 def score_embedding(X:np.ndarray, # embedding (n_cells, n_dims)
                     batch, # batch / system label per cell
                     labels, # cell-type label per cell

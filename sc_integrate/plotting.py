@@ -9,11 +9,13 @@ import pandas as pd
 import matplotlib
 import matplotlib.pyplot as plt
 from anndata import AnnData
+from .core import torch_threads_kept
 
 # %% auto #0
 __all__ = ['umap', 'umap_grid', 'plot_history']
 
 # %% ../nbs/api/42_plotting.ipynb #04bfc365
+@torch_threads_kept()
 def umap(X:np.ndarray, # embedding (n_cells, n_dims)
          n_neighbors:int=15, # UMAP neighbours (scanpy's default)
          seed:int=0, # random state

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from anndata import AnnData
-from ..core import Keys, check_number, get_device
+from ..core import Keys, check_number, get_device, torch_threads_kept
 from ..data.registry import DerivedField, ObsmField, PeakField, Registry, get_fields, get_matrix, modalities_of, setup_anndata, _layer_name
 from ..data.dataset import ConcatDataset, AnnDataset, MultiModalDataset, MixtureBatchSampler, PRESENT, _store_dense
 from ..module import LossOutput
@@ -152,6 +152,7 @@ def _peak_field(adata:AnnData, peak_coordinates, chromosome_blocks):
                   "per-chromosome blocks. Pass peak_coordinates= (a var column of 'chr:start-end' strings or three var columns) to use them.", stacklevel=3)
     return None
 
+@torch_threads_kept()
 def _default_embedding(rna:AnnData, layer, n_pcs:int, where:str) -> str:
     "Compute `n_pcs` PCs of normalised, log-transformed RNA (scanpy) into `rna.obsm[PCA_KEY]`, and say so."
     import scanpy as sc
