@@ -1,7 +1,7 @@
 """SAILER training throughput and peak memory against scvi-tools' PeakVI on the same sparse accessibility data, side by side in one run.
 
-Usage:  python bench/bench_sailer.py [--data snare,sim] [--epochs 3] [--scaling 5000,10000,20000] [--device auto] [--no-peakvi]
-        [--sailer default,bf16,no-retain] [--peakvi-precision 32,bf16-mixed]
+Usage:  python bench/bench_sailer.py [--data snare,sim] [--epochs 3] [--scaling 5000,10000,20000] [--device auto] [--no-peakvi] [--rounds 1]
+        [--sailer default,bf16,no-retain,b400,bf16-b400] [--peakvi-precision 32,bf16-mixed]
         [--cells N] [--peaks P]   (a smaller run: the first N cells, P simulated peaks; for smoke tests)
 
 Data: `snare`, the SNARE-seq mouse cortex ATAC (10,309 cells x 25,734 regions, `sc_integrate.datasets.snare_cortex_atac`; needs
@@ -11,8 +11,11 @@ Each model at its default size: SAILER 1000-100-10 with batch 128 (Adam, the ref
 defaults (n_hidden = sqrt(regions), n_latent = sqrt(n_hidden), batch 128), trained on all cells (train_size=1.0) so both see the
 same cells per epoch. SAILER variants (`--sailer`): `default` (float32; freed memory kept in the process while training, the
 trainer's CPU default, `train.retained_heap`), `bf16` (bfloat16 autocast, `precision="bf16"`), `no-retain` (`retain_memory=False`:
-glibc returns every freed block over 32 MiB to the system, so each step faults its weight-sized gradients (100 MB on SNARE-seq) in afresh). PeakVI at
-Lightning precision `32` (its default) and, with `--peakvi-precision 32,bf16-mixed`, also under bf16 autocast. Printed per data set: cells/s of training epochs after the first (warm-up, reported apart), their ratio,
+glibc returns every freed block over 32 MiB to the system, so each step faults its weight-sized gradients (100 MB on SNARE-seq) in afresh),
+`b400` (batch 400, the reference code's setting for its atlas: Adam's cost per step, about 2 x 1000 x regions weights, is shared by 3x more cells) and
+`bf16-b400` (both). PeakVI at
+Lightning precision `32` (its default) and, with `--peakvi-precision 32,bf16-mixed`, also under bf16 autocast. Printed per data set: cells/s of training epochs after the first (warm-up, reported apart), their ratio
+(with --rounds R, the comparison repeated with fresh models and each SAILER variant's ratio per round and median),
 and each model's peak resident memory (and its increase over the start) while training. With --scaling, SAILER's time per epoch
 on the first 5k / 10k / 20k cells of `sim` (linear in cells means constant seconds per 1,000 cells).
 """
@@ -21,7 +24,7 @@ import argparse, sys, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import lightning_epoch_timer
+from _timing import lightning_epoch_timer, print_rounds
 
 warnings.filterwarnings("ignore")
 
@@ -40,19 +43,21 @@ def load(name, n_peaks=100_000):
     return out[np.random.default_rng(0).permutation(out.n_obs)].copy()
 
 
-VARIANTS = {"default": {}, "bf16": dict(precision="bf16"), "no-retain": dict(retain_memory=False)}
+VARIANTS = {"default": {}, "bf16": dict(precision="bf16"), "no-retain": dict(retain_memory=False),
+            "b400": dict(batch_size=400), "bf16-b400": dict(precision="bf16", batch_size=400)}
 
 
 def bench_ours(a, epochs, device, batch_size=128, variant="default"):
     from sc_integrate.models.sailer import SAILER
     from sc_integrate.benchmark import PeakMemory
     if variant not in VARIANTS: raise SystemExit(f"--sailer: unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+    kw = dict(VARIANTS[variant]); batch_size = kw.pop("batch_size", batch_size)
     a = a.copy()
     SAILER.setup_anndata(a, batch_key="batch")
     m = SAILER(a)
     with PeakMemory() as mem:
         h = m.train(max_epochs=epochs + 1, batch_size=batch_size, device=device, progress=False, n_warmup_epochs=0, cycle_epochs=2,
-                    **VARIANTS[variant])
+                    **kw)
     t = float(h["time_s"].iloc[1:].sum())
     return dict(cells_per_s=a.n_obs * epochs / t, s_per_epoch=t / epochs, warmup_s=float(h["time_s"].iloc[0]), peak_mb=mem.peak_mb, increase_mb=mem.increase_mb)
 
@@ -78,7 +83,8 @@ def main():
     p.add_argument("--data", default="snare,sim"); p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--scaling", default="5000,10000,20000"); p.add_argument("--device", default="auto")
     p.add_argument("--no-peakvi", action="store_true")
-    p.add_argument("--sailer", default="default,bf16,no-retain"); p.add_argument("--peakvi-precision", default="32")
+    p.add_argument("--sailer", default="default,bf16,no-retain,bf16-b400"); p.add_argument("--peakvi-precision", default="32")
+    p.add_argument("--rounds", type=int, default=1, help="repeat the side-by-side comparison with fresh models (the machine drifts)")
     p.add_argument("--cells", type=int, default=None); p.add_argument("--peaks", type=int, default=100_000)
     args = p.parse_args()
     from sc_integrate.core import get_device
@@ -94,19 +100,25 @@ def main():
         if name == "sim": sim = a
         print(f"\n== {name}: {a.n_obs} cells x {a.n_vars} peaks, {nnz / a.n_obs:.0f} non-zeros per cell ({nnz / a.n_obs / a.n_vars:.2%}); "
               f"{args.epochs} timed epochs after one warm-up epoch", flush=True)
-        rows = {}
-        for v in args.sailer.split(","):
-            rows["SAILER" if v == "default" else f"SAILER {v}"] = bench_ours(a, args.epochs, dev, variant=v)
-        if not args.no_peakvi:
-            for pr in args.peakvi_precision.split(","):
-                rows["PeakVI" if pr == "32" else f"PeakVI {pr}"] = bench_peakvi(a, args.epochs, dev, pr)
-        for k, r in rows.items():
-            print(f"{k:18s} {r['cells_per_s']:8.0f} cells/s  {r['s_per_epoch']:7.1f} s/epoch  (warm-up epoch {r['warmup_s']:.1f} s)  "
-                  f"peak memory {r['peak_mb']:7.0f} MB (+{r['increase_mb']:.0f} MB while training)", flush=True)
-        peers = [k for k in rows if k.startswith("PeakVI")]
-        for ref in peers:
-            for k in [k for k in rows if k.startswith("SAILER")]:
-                print(f"{k} / {ref}{' (its defaults)' if ref == 'PeakVI' else ''} throughput: {rows[k]['cells_per_s'] / rows[ref]['cells_per_s']:.2f}x")
+        rounds = []
+        for rnd in range(args.rounds):
+            if args.rounds > 1: print(f"-- round {rnd + 1} of {args.rounds}", flush=True)
+            rows = {}
+            for v in args.sailer.split(","):
+                rows["SAILER" if v == "default" else f"SAILER {v}"] = bench_ours(a, args.epochs, dev, variant=v)
+            if not args.no_peakvi:
+                for pr in args.peakvi_precision.split(","):
+                    rows["PeakVI" if pr == "32" else f"PeakVI {pr}"] = bench_peakvi(a, args.epochs, dev, pr)
+            for k, r in rows.items():
+                print(f"{k:18s} {r['cells_per_s']:8.0f} cells/s  {r['s_per_epoch']:7.1f} s/epoch  (warm-up epoch {r['warmup_s']:.1f} s)  "
+                      f"peak memory {r['peak_mb']:7.0f} MB (+{r['increase_mb']:.0f} MB while training)", flush=True)
+            peers = [k for k in rows if k.startswith("PeakVI")]
+            for ref in peers:
+                for k in [k for k in rows if k.startswith("SAILER")]:
+                    print(f"{k} / {ref}{' (its defaults)' if ref == 'PeakVI' else ''} throughput: {rows[k]['cells_per_s'] / rows[ref]['cells_per_s']:.2f}x")
+            rounds.append(rows)
+        for k in [k for k in rounds[0] if k.startswith("SAILER")]:
+            if "PeakVI" in rounds[0]: print_rounds(rounds, k, "PeakVI")
     if args.scaling and sim is None: sim = load("sim", args.peaks)
     if args.scaling:
         print(f"\n== SAILER time per epoch against cells (sim, {sim.n_vars} peaks)")
