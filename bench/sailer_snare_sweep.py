@@ -1,7 +1,7 @@
 """SAILER settings on the SNARE-seq cortex ATAC: Leiden NMI / ARI and MI with depth of each variant, scored as the `sailer_atac` tutorial.
 
 Usage:  python bench/sailer_snare_sweep.py VARIANT [VARIANT ...] [--epochs 30] [--warmup 3] [--cycle 10] [--threads T] [--cells N]
-        [--lsi]
+        [--lsi] [--per-type] [--save-latent DIR]
 
 A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100-10, lambda 1, positive weight 30):
   default         no change
@@ -20,11 +20,24 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
   bs=B            batch_size=B (default 128)
   lr=L            lr=L (default 1e-3)
   seed=S          seed=S of the weights, shuffling and sampling (default 0)
+  innorm=N        the encoder's input scaled per cell: N = tf (each open entry c / n, n the cell's open regions, as LSI's term
+                  frequency) or l2 (sqrt(c / n), unit length up to a constant), c the median n of the data, so that a
+                  median cell reads what it reads unscaled; a wrapper of the first layer in this script only
+  nodepth         the decoder's depth input held at 0 (the mean standardised log depth) for every cell: no depth confounder
+                  (a patch of the module in this script only; the package always gives the decoder depth)
+  idfloss         every entry (open or not) of region g weighted in the reconstruction by its IDF, log(1 + cells / cells open at
+                  g), scaled to mean 1 over the regions (LSI's region weighting, moved into the loss); a patch of
+                  `sailer.sparse_bce` in this script only (it then holds for every model of the process)
+  lam=L           lambda_mi=L (default 1; 0 = the plain conditional VAE)
+  beta=B          the cyclical KL weight rises to B instead of 1 (a subclass of SAILER in this script only)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
 
 Data and scoring: `compare_sailer_reference.load` / `score` (10,309 cells, the 16,273 regions open in at least 10 cells,
 12 samples as batches, 23 labelled types; Leiden over resolutions 0.2-2.0 on a 50-NN graph), seed 0. `--lsi` adds
-muon's LSI (10 components after the first) as the baseline row.
+muon's LSI (10 components after the first) as the baseline row. `--per-type` prints, for every labelled type, its cells and the
+share of their 15 nearest neighbours of the same type in each embedding (where an embedding loses the types apart), and each
+SAILER latent's active dimensions (variance of the posterior means over the mean posterior variance, above 0.1).
+`--save-latent DIR` writes each embedding to DIR/NAME.npy.
 """
 from __future__ import annotations
 import argparse, platform, sys, time, warnings
@@ -35,7 +48,7 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, score
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss"}
 
 
 def parse(variant: str) -> dict:
@@ -61,6 +74,19 @@ class TfidfInput(torch.nn.Module):
         return self.inner(cols, indptr, torch.log1p(1e4 / nnz.clamp_min(1).float())[rows] * self.idf[cols] / self.vscale)
 
 
+class InputNorm(torch.nn.Module):
+    "Wraps SAILER's sparse first layer: each open entry of a cell with n open regions reads (c / n) ** power (this script's experiment only)."
+    def __init__(self, inner, c, power):
+        super().__init__()
+        self.inner, self.c, self.power = inner, float(c), float(power)
+    @property
+    def weight(self): return self.inner.weight
+    def forward(self, cols, indptr):
+        nnz = indptr[1:] - indptr[:-1]
+        v = (self.c / nnz.clamp_min(1).to(self.inner.weight.dtype)) ** self.power
+        return self.inner(cols, indptr, torch.repeat_interleave(v, nnz, output_size=len(cols)))
+
+
 class InputDropout(torch.nn.Module):
     "Wraps SAILER's sparse first layer: while training, each open entry is dropped with probability p (this script's experiment only)."
     def __init__(self, inner, p):
@@ -74,6 +100,97 @@ class InputDropout(torch.nn.Module):
         return self.inner(cols, indptr, keep)
 
 
+def active_dims(m) -> str:
+    "Dimensions whose posterior means vary across cells more than 0.1 of the mean posterior variance (of all `n_latent`)."
+    mu = m.get_latent_representation()
+    var = m._map(lambda b: m.module.inference(b)["qz_var"], None, 1024, "error")
+    ratio = mu.var(0) / var.mean(0)
+    return f"{int((ratio > 0.1).sum())} of {len(ratio)} (variance of the means / mean variance: {[round(float(x), 2) for x in np.sort(ratio)[::-1]]})"
+
+
+def per_type(latents:dict, atac) -> pd.DataFrame:
+    "Cells of each labelled type and the share of their 15 nearest neighbours of the same type, per embedding."
+    from sc_integrate.metrics import neighbors
+    lab = atac.obs["cell_type"].astype(str).to_numpy()
+    out = {"cells": pd.Series(lab).value_counts()}
+    for name, Z in latents.items():
+        same = (lab[neighbors(np.ascontiguousarray(Z, dtype=np.float32), 15).indices] == lab[:, None]).mean(1)
+        out[name] = pd.Series(same).groupby(lab).mean()
+    df = pd.DataFrame(out).sort_values("cells", ascending=False)
+    df.loc["all cells"] = [len(lab)] + [float((df[c] * df["cells"]).sum() / len(lab)) for c in df.columns[1:]]
+    depth = np.asarray((atac.X > 0).sum(1)).ravel()                 # and by quartile of open regions per cell
+    q = pd.qcut(depth, 4, labels=[f"depth quartile {i}" for i in range(1, 5)])
+    for name in latents:
+        same = (lab[neighbors(np.ascontiguousarray(latents[name], dtype=np.float32), 15).indices] == lab[:, None]).mean(1)
+        for qq in q.categories: df.loc[f"{qq} ({int(depth[q == qq].min())}-{int(depth[q == qq].max())} open)", name] = same[q == qq].mean()
+    for qq in q.categories: df.loc[[i for i in df.index if i.startswith(qq)], "cells"] = int((q == qq).sum())
+    return df
+
+
+def capped_beta(base, beta_max):
+    "A subclass of `base` whose cyclical KL weight rises to `beta_max` instead of 1 (this script's experiment only)."
+    from sc_integrate.train import Cyclical
+    class Capped(base):
+        def _schedules(self, n_warmup_epochs=10, cycle_epochs=100):
+            super()._schedules(n_warmup_epochs, cycle_epochs)            # the argument checks
+            return {"beta": Cyclical(beta_max, n_epochs=cycle_epochs, ramp=0.5, start_epochs=n_warmup_epochs)}
+    Capped.__name__ = base.__name__                                    # the registry is keyed by the model's name
+    return Capped
+
+
+def lsi10(atac) -> np.ndarray:
+    "muon's LSI of `atac` (TF-IDF with scale factor 1e4, SVD): 10 components after the first, which tracks depth."
+    import muon as mu
+    b = atac.copy(); mu.atac.pp.tfidf(b, scale_factor=1e4); mu.atac.tl.lsi(b, n_comps=11)
+    return b.obsm["X_lsi"][:, 1:]
+
+
+def fit(atac, s:dict, epochs:int, warmup:int, cycle:int):
+    "SAILER with the settings `s` (a parsed variant) trained on `atac` (obs 'batch'); returns the model and its training seconds."
+    from sc_integrate.models.sailer import SAILER
+    kw = dict(seed=int(s.get("seed", 0)))
+    if "drop" in s: kw["dropout_rate"] = float(s["drop"])
+    if "hidden" in s: kw["n_hidden"] = int(s["hidden"])
+    if "latent" in s: kw["n_latent"] = int(s["latent"])
+    if "pw" in s: kw["pos_weight"] = float(s["pw"])
+    if "lam" in s: kw["lambda_mi"] = float(s["lam"])
+    cls = capped_beta(SAILER, float(s["beta"])) if "beta" in s else SAILER
+    b = atac.copy(); cls.setup_anndata(b, batch_key=None if "depthonly" in s else "batch"); m = cls(b, **kw)
+    if "tfidf" in s:
+        Xb = (b.X > 0).tocsr(); nnz = np.diff(Xb.indptr)
+        idf = np.log1p(b.n_obs / np.asarray(Xb.sum(0)).ravel())
+        vscale = float((np.log1p(1e4 / nnz)[np.repeat(np.arange(len(nnz)), nnz)] * idf[Xb.indices]).mean())
+        m.module.encoder_in = TfidfInput(m.module.encoder_in, idf, vscale)
+    if "idfloss" in s:
+        import torch.nn.functional as F
+        import sc_integrate.models.sailer as sailer_mod
+        idf = np.log1p(b.n_obs / np.maximum(np.asarray((b.X > 0).sum(0)).ravel(), 1)); w = torch.as_tensor(idf / idf.mean(), dtype=torch.float32)
+        def weighted_bce(logits, rows, cols, pos_weight=1.0, uniform=False, w=w):
+            if uniform: raise SystemExit("idfloss does not combine with reference_compat in this script")
+            ww = w.to(logits.device, logits.dtype); G = logits.shape[1]
+            l1 = logits.reshape(-1).index_select(0, rows * G + cols)
+            corr = (pos_weight * F.softplus(-l1) - F.softplus(l1)) * ww.index_select(0, cols)
+            return (F.softplus(logits) * ww).sum(1).index_add(0, rows, corr)
+        sailer_mod.sparse_bce = weighted_bce
+    if "nodepth" in s:
+        conf = m.module.confounders
+        def no_depth(batch, conf=conf):
+            c = conf(batch); d = c.shape[1] - m.module.n_cont - 1             # the depth column follows the one-hot covariates
+            return torch.cat([c[:, :d], torch.zeros_like(c[:, d:d + 1]), c[:, d + 1:]], 1)
+        m.module.confounders = no_depth
+    if "innorm" in s:
+        if "tfidf" in s or "indrop" in s: raise SystemExit("innorm combines with neither tfidf nor indrop in this script")
+        if s["innorm"] not in ("tf", "l2"): raise SystemExit(f"innorm={s['innorm']!r}: tf or l2")
+        m.module.encoder_in = InputNorm(m.module.encoder_in, np.median(np.diff((b.X > 0).tocsr().indptr)), 1.0 if s["innorm"] == "tf" else 0.5)
+    if "indrop" in s:
+        if "tfidf" in s: raise SystemExit("indrop and tfidf do not combine in this script")
+        m.module.encoder_in = InputDropout(m.module.encoder_in, float(s["indrop"]))
+    t = time.time()
+    m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False,
+            precision="bf16" if "bf16" in s else "32", **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
+    return m, time.time() - t          # training alone (before 2026-12-03 evening, "train s" also held the scoring below)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("variants", nargs="+")
@@ -83,40 +200,32 @@ def main():
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--cells", type=int, default=None)
     p.add_argument("--lsi", action="store_true")
+    p.add_argument("--per-type", action="store_true")
+    p.add_argument("--save-latent", default=None)
     a = p.parse_args()
     specs = {v: parse(v) for v in a.variants}
     if a.threads: torch.set_num_threads(a.threads)
     warnings.filterwarnings("ignore")
-    from sc_integrate.models.sailer import SAILER
     atac = load(a.cells).mod["atac"]
     print(f"{atac.n_obs} cells x {atac.n_vars} regions; {a.epochs} epochs (warm-up {a.warmup}, cycle {a.cycle}); "
           f"{torch.get_num_threads()} threads on {platform.machine()}; " + ", ".join(f"{q} {version(q)}" for q in ("sc-integrate", "torch")))
-    rows = {}
+    rows, latents = {}, {}
     for name, s in specs.items():
-        kw = dict(seed=int(s.get("seed", 0)))
-        if "drop" in s: kw["dropout_rate"] = float(s["drop"])
-        if "hidden" in s: kw["n_hidden"] = int(s["hidden"])
-        if "latent" in s: kw["n_latent"] = int(s["latent"])
-        if "pw" in s: kw["pos_weight"] = float(s["pw"])
-        b = atac.copy(); SAILER.setup_anndata(b, batch_key=None if "depthonly" in s else "batch"); m = SAILER(b, **kw)
-        if "tfidf" in s:
-            Xb = (b.X > 0).tocsr(); nnz = np.diff(Xb.indptr)
-            idf = np.log1p(b.n_obs / np.asarray(Xb.sum(0)).ravel())
-            vscale = float((np.log1p(1e4 / nnz)[np.repeat(np.arange(len(nnz)), nnz)] * idf[Xb.indices]).mean())
-            m.module.encoder_in = TfidfInput(m.module.encoder_in, idf, vscale)
-        if "indrop" in s:
-            if "tfidf" in s: raise SystemExit("indrop and tfidf do not combine in this script")
-            m.module.encoder_in = InputDropout(m.module.encoder_in, float(s["indrop"]))
-        t = time.time()
-        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, progress=False,
-                precision="bf16" if "bf16" in s else "32", **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
-        t = time.time() - t                  # training alone (before 2026-12-03 evening, "train s" also held the scoring below)
-        rows[name] = {**score(m.get_latent_representation(), atac, 50), "train s": t}
+        m, t = fit(atac, s, a.epochs, a.warmup, a.cycle)
+        Z = m.get_latent_representation(); latents[name] = Z
+        rows[name] = {**score(Z, atac, 50), "train s": t}
+        if a.per_type:
+            print(name, "active dimensions:", active_dims(m), flush=True)
         print(name, {k: round(float(x), 3) for k, x in rows[name].items()}, flush=True)
     if a.lsi:
-        import muon as mu
-        b = atac.copy(); mu.atac.pp.tfidf(b, scale_factor=1e4); mu.atac.tl.lsi(b, n_comps=11)
-        rows["LSI (muon, 10)"] = {**score(b.obsm["X_lsi"][:, 1:], atac, 50), "train s": np.nan}
+        latents["LSI (muon, 10)"] = lsi10(atac)
+        rows["LSI (muon, 10)"] = {**score(latents["LSI (muon, 10)"], atac, 50), "train s": np.nan}
+    if a.save_latent:
+        Path(a.save_latent).mkdir(parents=True, exist_ok=True)
+        for name, Z in latents.items(): np.save(Path(a.save_latent) / f"{name.replace(' ', '_').replace('/', '_')}.npy", Z)
+    if a.per_type:
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print("\nshare of each type's 15 nearest neighbours of the same type\n" + per_type(latents, atac).round(3).to_string())
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print("\n" + pd.DataFrame(rows).T.round(3).to_string())
 
