@@ -28,6 +28,8 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
   idfloss         every entry (open or not) of region g weighted in the reconstruction by its IDF, log(1 + cells / cells open at
                   g), scaled to mean 1 over the regions (LSI's region weighting, moved into the loss); a patch of
                   `sailer.sparse_bce` in this script only (it then holds for every model of the process)
+  lineardec       the decoder replaced by one linear layer from [z, confounders] to the regions' logits (LSI-like linear
+                  structure; a patch of the module in this script only)
   lam=L           lambda_mi=L (default 1; 0 = the plain conditional VAE)
   beta=B          the cyclical KL weight rises to B instead of 1 (a subclass of SAILER in this script only)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
@@ -48,7 +50,7 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, score
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec"}
 
 
 def parse(variant: str) -> dict:
@@ -172,6 +174,12 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int):
             corr = (pos_weight * F.softplus(-l1) - F.softplus(l1)) * ww.index_select(0, cols)
             return (F.softplus(logits) * ww).sum(1).index_add(0, rows, corr)
         sailer_mod.sparse_bce = weighted_bce
+    if "lineardec" in s:
+        g = torch.Generator().manual_seed(int(s.get("seed", 0)))
+        lin = torch.nn.Linear(m.module.n_latent + m.module.n_conf, m.module.n_input)
+        with torch.no_grad():
+            bound = 1 / np.sqrt(lin.in_features); lin.weight.uniform_(-bound, bound, generator=g); lin.bias.uniform_(-bound, bound, generator=g)
+        m.module.decoder = lin
     if "nodepth" in s:
         conf = m.module.confounders
         def no_depth(batch, conf=conf):
