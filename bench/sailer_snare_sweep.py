@@ -27,7 +27,7 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
                   (a patch of the module in this script only; the package always gives the decoder depth)
   idfloss         every entry (open or not) of region g weighted in the reconstruction by its IDF, log(1 + cells / cells open at
                   g), scaled to mean 1 over the regions (LSI's region weighting, moved into the loss); a patch of
-                  `sailer.sparse_bce` in this script only (it then holds for every model of the process)
+                  `sailer.sparse_bce` in this script only, while this model trains
   lineardec       the decoder replaced by one linear layer from [z, confounders] to the regions' logits (LSI-like linear
                   structure; a patch of the module in this script only)
   lam=L           lambda_mi=L (default 1; 0 = the plain conditional VAE)
@@ -37,7 +37,8 @@ e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden
 Data and scoring: `compare_sailer_reference.load` / `score` (10,309 cells, the 16,273 regions open in at least 10 cells,
 12 samples as batches, 23 labelled types; Leiden over resolutions 0.2-2.0 on a 50-NN graph), seed 0. `--lsi` adds
 muon's LSI (10 components after the first) as the baseline row. `--per-type` prints, for every labelled type, its cells and the
-share of their 15 nearest neighbours of the same type in each embedding (where an embedding loses the types apart), and each
+share of their 15 nearest neighbours of the same type in each embedding (where an embedding loses the types apart), the same
+share by quartile of open regions per cell, and each
 SAILER latent's active dimensions (variance of the posterior means over the mean posterior variance, above 0.1).
 `--save-latent DIR` writes each embedding to DIR/NAME.npy.
 """
@@ -173,7 +174,7 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int):
             l1 = logits.reshape(-1).index_select(0, rows * G + cols)
             corr = (pos_weight * F.softplus(-l1) - F.softplus(l1)) * ww.index_select(0, cols)
             return (F.softplus(logits) * ww).sum(1).index_add(0, rows, corr)
-        sailer_mod.sparse_bce = weighted_bce
+        original_bce, sailer_mod.sparse_bce = sailer_mod.sparse_bce, weighted_bce     # restored after training (below)
     if "lineardec" in s:
         g = torch.Generator().manual_seed(int(s.get("seed", 0)))
         lin = torch.nn.Linear(m.module.n_latent + m.module.n_conf, m.module.n_input)
@@ -194,8 +195,11 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int):
         if "tfidf" in s: raise SystemExit("indrop and tfidf do not combine in this script")
         m.module.encoder_in = InputDropout(m.module.encoder_in, float(s["indrop"]))
     t = time.time()
-    m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False,
-            precision="bf16" if "bf16" in s else "32", **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
+    try:
+        m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False,
+                precision="bf16" if "bf16" in s else "32", **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
+    finally:
+        if "idfloss" in s: sailer_mod.sparse_bce = original_bce
     return m, time.time() - t          # training alone (before 2026-12-03 evening, "train s" also held the scoring below)
 
 
