@@ -43,6 +43,14 @@ def load(cells):
     return md.MuData({"rna": rna, "atac": atac})
 
 
+def thin(X, fraction, seed=0):
+    "A CSR copy of the counts `X` with each count kept with probability `fraction` (binomial thinning; explicit zeros dropped)."
+    import scipy.sparse as sp
+    X = sp.csr_matrix(X, dtype=np.float32, copy=True)
+    X.data = np.random.default_rng(seed).binomial(X.data.astype(np.int64), fraction).astype(np.float32); X.eliminate_zeros()
+    return X
+
+
 def score(Z, atac, k):
     from sc_integrate.metrics import clustering_curve, neighbors, mutual_information
     lab = atac.obs["cell_type"].astype(str).to_numpy()

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, scipy.sparse as sp, torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare_sailer_reference import load, score
+from compare_sailer_reference import load, score, thin
 from sailer_snare_sweep import parse, fit, lsi10
 
 
@@ -41,9 +41,7 @@ def condition(atac, cond:str):
     rng = np.random.default_rng(0)
     if kind == "real": return atac, "as loaded"
     if kind == "thin":
-        f = float(v); X = sp.csr_matrix(atac.X, dtype=np.float32, copy=True)
-        X.data = rng.binomial(X.data.astype(np.int64), f).astype(np.float32); X.eliminate_zeros()
-        b = atac.copy(); b.X = X; b, n = drop_empty(b)
+        f = float(v); b = atac.copy(); b.X = thin(atac.X, f); b, n = drop_empty(b)
         return b, f"each read kept with probability {f}; {n} cells left empty and dropped"
     if kind == "regions":
         f = float(v); cols = np.sort(rng.choice(atac.n_vars, int(round(f * atac.n_vars)), replace=False))

@@ -112,22 +112,19 @@ def active_dims(m) -> str:
 
 
 def per_type(latents:dict, atac) -> pd.DataFrame:
-    "Cells of each labelled type and the share of their 15 nearest neighbours of the same type, per embedding."
+    "Cells of each labelled type (and depth quartile) and the share of their 15 nearest neighbours of the same type, per embedding."
     from sc_integrate.metrics import neighbors
     lab = atac.obs["cell_type"].astype(str).to_numpy()
-    out = {"cells": pd.Series(lab).value_counts()}
-    for name, Z in latents.items():
-        same = (lab[neighbors(np.ascontiguousarray(Z, dtype=np.float32), 15).indices] == lab[:, None]).mean(1)
-        out[name] = pd.Series(same).groupby(lab).mean()
-    df = pd.DataFrame(out).sort_values("cells", ascending=False)
-    df.loc["all cells"] = [len(lab)] + [float((df[c] * df["cells"]).sum() / len(lab)) for c in df.columns[1:]]
-    depth = np.asarray((atac.X > 0).sum(1)).ravel()                 # and by quartile of open regions per cell
+    depth = np.asarray((atac.X > 0).sum(1)).ravel()                     # open regions per cell
     q = pd.qcut(depth, 4, labels=[f"depth quartile {i}" for i in range(1, 5)])
-    for name in latents:
-        same = (lab[neighbors(np.ascontiguousarray(latents[name], dtype=np.float32), 15).indices] == lab[:, None]).mean(1)
-        for qq in q.categories: df.loc[f"{qq} ({int(depth[q == qq].min())}-{int(depth[q == qq].max())} open)", name] = same[q == qq].mean()
-    for qq in q.categories: df.loc[[i for i in df.index if i.startswith(qq)], "cells"] = int((q == qq).sum())
-    return df
+    qname = {qq: f"{qq} ({int(depth[q == qq].min())}-{int(depth[q == qq].max())} open)" for qq in q.categories}
+    qlab = np.asarray([qname[x] for x in q])
+    same = {name: (lab[neighbors(np.ascontiguousarray(Z, dtype=np.float32), 15).indices] == lab[:, None]).mean(1) for name, Z in latents.items()}
+    by_type = pd.DataFrame({"cells": pd.Series(lab).value_counts(), **{n: pd.Series(v).groupby(lab).mean() for n, v in same.items()}})
+    by_type = by_type.sort_values("cells", ascending=False)
+    total = pd.DataFrame({"cells": [len(lab)], **{n: [v.mean()] for n, v in same.items()}}, index=["all cells"])
+    by_depth = pd.DataFrame({"cells": pd.Series(qlab).value_counts(), **{n: pd.Series(v).groupby(qlab).mean() for n, v in same.items()}})
+    return pd.concat([by_type, total, by_depth.loc[[qname[qq] for qq in q.categories]]])
 
 
 def capped_beta(base, beta_max):

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare_sailer_reference import load, RESOLUTIONS
+from compare_sailer_reference import load, RESOLUTIONS, thin
 
 
 def nmi(Z, labels, keep, r):
@@ -70,10 +70,7 @@ def main():
     t0 = time.time()
     mdata = load(a.cells); atac = mdata.mod["atac"]
     if a.rna_fraction < 1:
-        import scipy.sparse as sp
-        X = sp.csr_matrix(mdata.mod["rna"].X, dtype=np.float32, copy=True)
-        X.data = np.random.default_rng(0).binomial(X.data.astype(np.int64), a.rna_fraction).astype(np.float32); X.eliminate_zeros()
-        mdata.mod["rna"].X = X
+        X = mdata.mod["rna"].X = thin(mdata.mod["rna"].X, a.rna_fraction)
         print(f"RNA thinned to {a.rna_fraction}: median {np.median(np.asarray(X.sum(1)).ravel()):.0f} counts per cell; "
               f"{int((np.diff(X.indptr) == 0).sum())} cells with none", flush=True)
     print(f"{atac.n_obs} cells x {atac.n_vars} regions; SAILERX seeds {seeds}: {a.epochs} epochs (warm-up {a.warmup}, cycle "
