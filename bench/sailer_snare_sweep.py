@@ -1,7 +1,7 @@
 """SAILER settings on the SNARE-seq cortex ATAC: Leiden NMI / ARI and MI with depth of each variant, scored as the `sailer_atac` tutorial.
 
 Usage:  python bench/sailer_snare_sweep.py VARIANT [VARIANT ...] [--epochs 30] [--warmup 3] [--cycle 10] [--threads T] [--cells N]
-        [--lsi] [--per-type] [--save-latent DIR]
+        [--lsi] [--lsi-binary] [--per-type] [--save-latent DIR] [--leiden-seeds N] [--probe]
 
 A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100-10, lambda 1, positive weight 30):
   default         no change
@@ -40,7 +40,12 @@ muon's LSI (10 components after the first) as the baseline row. `--per-type` pri
 share of their 15 nearest neighbours of the same type in each embedding (where an embedding loses the types apart), the same
 share by quartile of open regions per cell, and each
 SAILER latent's active dimensions (variance of the posterior means over the mean posterior variance, above 0.1).
-`--save-latent DIR` writes each embedding to DIR/NAME.npy.
+`--save-latent DIR` writes each embedding to DIR/NAME.npy. `--lsi-binary` adds LSI of the binarised matrix (what SAILER reads;
+the data hold counts 0-5). `--leiden-seeds N` repeats the clustering with Leiden seeds 0..N-1 on each embedding's graph and
+prints the mean best NMI, NMI at 1.0 and at as many clusters as types (one seed's partition can be a lucky one).
+`--probe` prints 5-fold cross-validated accuracy (and balanced accuracy) of a logistic regression (standardised inputs)
+and a 15-NN classifier predicting the labelled type from each embedding: how much of the type each one holds, whatever
+its geometry.
 """
 from __future__ import annotations
 import argparse, platform, sys, time, warnings
@@ -138,6 +143,39 @@ def capped_beta(base, beta_max):
     return Capped
 
 
+def leiden_seeds(latents:dict, atac, n:int) -> pd.DataFrame:
+    "Mean (and sd) over Leiden seeds 0..n-1 of the best NMI, the NMI at resolution 1.0 and at as many clusters as types, per embedding."
+    from sc_integrate.metrics import clustering_curve, neighbors
+    from compare_sailer_reference import RESOLUTIONS
+    lab = atac.obs["cell_type"].astype(str).to_numpy(); k = len(np.unique(lab)); rows = {}
+    for name, Z in latents.items():
+        z = np.ascontiguousarray(Z, dtype=np.float32); nn = neighbors(z, 50); v = []
+        for seed in range(n):
+            cc = clustering_curve(z, lab, RESOLUTIONS, nn=nn, seed=seed, silhouette_sample=500)
+            v.append((cc.nmi.max(), float(cc.loc[np.isclose(cc.resolution, 1.0), "nmi"].iloc[0]),
+                      float(clustering_curve(z, lab, nn=nn, n_clusters=[k], seed=seed, silhouette_sample=500).nmi.iloc[0])))
+        v = np.asarray(v)
+        rows[name] = {f"{m} {w}": f(v[:, j]) for j, m in enumerate(("NMI (best)", "NMI (res 1.0)", f"NMI ({k} clusters)"))
+                      for w, f in (("mean", np.mean), ("sd", lambda x: x.std(ddof=1) if len(x) > 1 else np.nan))}
+    return pd.DataFrame(rows).T
+
+
+def probe(latents:dict, atac) -> pd.DataFrame:
+    "5-fold cross-validated accuracy / balanced accuracy of a logistic regression and a 15-NN classifier of the labelled type, per embedding."
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    lab = atac.obs["cell_type"].astype(str).to_numpy(); cv = StratifiedKFold(5, shuffle=True, random_state=0); rows = {}
+    for name, Z in latents.items():
+        for cn, clf in (("logistic", make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))), ("15-NN", KNeighborsClassifier(15))):
+            pred = cross_val_predict(clf, Z, lab, cv=cv)
+            rows.setdefault(name, {}).update({f"{cn} accuracy": accuracy_score(lab, pred), f"{cn} balanced": balanced_accuracy_score(lab, pred)})
+    return pd.DataFrame(rows).T
+
+
 def lsi10(atac) -> np.ndarray:
     "muon's LSI of `atac` (TF-IDF with scale factor 1e4, SVD): 10 components after the first, which tracks depth."
     import muon as mu
@@ -211,6 +249,9 @@ def main():
     p.add_argument("--lsi", action="store_true")
     p.add_argument("--per-type", action="store_true")
     p.add_argument("--save-latent", default=None)
+    p.add_argument("--lsi-binary", action="store_true")
+    p.add_argument("--leiden-seeds", type=int, default=None)
+    p.add_argument("--probe", action="store_true")
     a = p.parse_args()
     specs = {v: parse(v) for v in a.variants}
     if a.threads: torch.set_num_threads(a.threads)
@@ -229,6 +270,9 @@ def main():
     if a.lsi:
         latents["LSI (muon, 10)"] = lsi10(atac)
         rows["LSI (muon, 10)"] = {**score(latents["LSI (muon, 10)"], atac, 50), "train s": np.nan}
+    if a.lsi_binary:                     # LSI of what SAILER reads: the matrix binarised
+        b = atac.copy(); b.X = (b.X > 0).astype(np.float32); name = "LSI (muon, 10, binarised)"
+        latents[name] = lsi10(b); rows[name] = {**score(latents[name], atac, 50), "train s": np.nan}
     if a.save_latent:
         Path(a.save_latent).mkdir(parents=True, exist_ok=True)
         for name, Z in latents.items(): np.save(Path(a.save_latent) / f"{name.replace(' ', '_').replace('/', '_')}.npy", Z)
@@ -236,6 +280,10 @@ def main():
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print("\nshare of each type's 15 nearest neighbours of the same type\n" + per_type(latents, atac).round(3).to_string())
     with pd.option_context("display.width", 200, "display.max_columns", 20):
+        if a.leiden_seeds:
+            print(f"\nmean and sd over Leiden seeds 0-{a.leiden_seeds - 1}\n" + leiden_seeds(latents, atac, a.leiden_seeds).round(3).to_string())
+        if a.probe:
+            print("\nthe labelled type predicted from each embedding (5-fold cross-validation)\n" + probe(latents, atac).round(3).to_string())
         print("\n" + pd.DataFrame(rows).T.round(3).to_string())
 
 

@@ -1,17 +1,21 @@
-"""SAILERX's joint embedding against the RNA's 50 PCs on SNARE-seq, over training seeds and 90% subsamples (the thesis' error bars).
+"""SAILERX's joint embedding against its RNA reference (by default the RNA's 50 PCs) on SNARE-seq, over training seeds and 90% subsamples (the thesis' error bars).
 
 Usage:  python bench/sailerx_seeds.py [--seeds 0,1,2] [--subsamples 5] [--epochs 50] [--warmup 5] [--cycle 25] [--lr 1e-3]
-        [--gamma 6000] [--batch-size 200] [--threads T] [--cells N] [--reference log|pearson] [--rna-fraction F]
+        [--gamma 6000] [--batch-size 200] [--threads T] [--cells N] [--reference log|pearson|scvi|piano] [--n-pcs 50] [--rna-fraction F]
 
 Data and model: `compare_sailer_reference.load` (10,309 cells, the 16,273 regions open in at least 10 cells, 12 samples as
 batches, 23 labelled types) and the `sailerx_snare` tutorial's call (batch + depth, 50 PCs of the RNA as the reference
-(`--reference pearson`: of its analytic Pearson residuals instead of normalised log values),
+(`--reference pearson`: of its analytic Pearson residuals instead of normalised log values; `scvi` / `piano`: the latent
+of scvi-tools' SCVI / our PIANO trained on the RNA with batch = sample, 100 epochs, seed 0, as the tutorial's robustness
+section, with the default 50 log PCs also scored as "PCA of the RNA (log)"; `--n-pcs N` with the log reference: N PCs
+instead of 50, the 50 scored beside them),
 50 epochs, warm-up 5, cycle 25, lr 1e-3), one model per training seed. Every embedding (each seed's SAILERX latent and
 the PCs themselves) is scored on the same subsamples of 90% of the cells (subsample r also seeds Leiden): NMI at
 resolution 1.0 (the tutorial's chosen resolution), the best NMI over resolutions 0.2-2.0, and NMI at as many clusters as
 labelled types (the thesis' equal-count comparison, `metrics.cluster_to_count`), on a 15-NN graph. Printed:
 mean and standard deviation per embedding, the fraction of each cell's 15 nearest neighbours (all cells) that it shares
-with the PCs, and the paired difference SAILERX - PCs per seed over the subsamples. Unless `--no-gamma0`, the same network
+with the reference (the PCs unless `--reference scvi|piano`), and the paired difference SAILERX - reference per seed over the
+subsamples (and SAILERX - log PCs with a learned reference). Unless `--no-gamma0`, the same network
 without the alignment (gamma 0: SAILER on the ATAC, the thesis' comparison) is trained with the first seed and scored too.
 `--rna-fraction F` thins the RNA counts binomially to a fraction F (each count kept with probability F, seed 0) before
 anything is computed from them: a weaker RNA, for SAILERX's reference and for the PCs it is compared with (the labels
@@ -57,8 +61,10 @@ def main():
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--cells", type=int, default=None)
     p.add_argument("--no-gamma0", action="store_true", help="leave out the network without alignment (gamma 0, SAILER on the ATAC)")
-    p.add_argument("--reference", choices=("log", "pearson"), default="log",
-                   help="log: SAILERX's default 50 PCs of normalised log RNA; pearson: 50 PCs of analytic Pearson residuals (scanpy)")
+    p.add_argument("--reference", choices=("log", "pearson", "scvi", "piano"), default="log",
+                   help="log: SAILERX's default 50 PCs of normalised log RNA; pearson: 50 PCs of analytic Pearson residuals (scanpy); "
+                        "scvi / piano: the latent of SCVI / PIANO on the RNA (batch = sample, 100 epochs, seed 0)")
+    p.add_argument("--n-pcs", type=int, default=50, help="PCs of the log reference (the 50 default PCs are scored beside other counts)")
     p.add_argument("--rna-fraction", type=float, default=1.0, help="thin the RNA counts to this fraction first (a weaker RNA)")
     a = p.parse_args()
     if not 0 < a.rna_fraction <= 1: raise SystemExit(f"--rna-fraction {a.rna_fraction} must be in (0, 1]")
@@ -76,15 +82,37 @@ def main():
     print(f"{atac.n_obs} cells x {atac.n_vars} regions; SAILERX seeds {seeds}: {a.epochs} epochs (warm-up {a.warmup}, cycle "
           f"{a.cycle}), lr {a.lr}, gamma {a.gamma}, batch {a.batch_size}; {a.subsamples} subsamples of 90%; {torch.get_num_threads()} threads on "
           f"{platform.machine()}; " + ", ".join(f"{q} {version(q)}" for q in ("sc-integrate", "torch", "scanpy")), flush=True)
-    Z, pc, setup = {}, f"PCA of the RNA ({a.reference})", {}
+    ref_name = {"log": "PCA of the RNA (log)", "pearson": "PCA of the RNA (pearson)", "scvi": "scVI latent of the RNA", "piano": "PIANO latent of the RNA"}
+    Z, pc, setup = {}, ref_name[a.reference], {}
     if a.reference == "pearson":          # the thesis normalises with SCTransform; analytic Pearson residuals are scanpy's nearest
         import scanpy as sc
         r = mdata.mod["rna"].copy(); sc.experimental.pp.normalize_pearson_residuals(r); sc.pp.pca(r, n_comps=50, random_state=0)
         Z[pc], setup = r.obsm["X_pca"], dict(embedding_key="X_pearson_pca")
+    if a.n_pcs != 50:
+        if a.reference != "log" or not 2 <= a.n_pcs <= 50: raise SystemExit(f"--n-pcs {a.n_pcs}: 2 to 50, with --reference log only")
+        from sc_integrate.models.sailerx import _default_embedding
+        pc = f"PCA of the RNA (log, {a.n_pcs} PCs)"
+        r2 = mdata.mod["rna"].copy(); _default_embedding(r2, None, 50, ""); Z["PCA of the RNA (log)"] = r2.obsm[PCA_KEY]
+        setup = dict(n_pcs=a.n_pcs)       # SAILERX computes them (its default path), the first fit's PCs are scored below
+    if a.reference in ("scvi", "piano"):  # a learned RNA latent (the thesis' robustness test); the default log PCs are scored beside it
+        from sc_integrate.models.sailerx import _default_embedding
+        r = mdata.mod["rna"].copy(); t = time.time()
+        if a.reference == "scvi":
+            import scvi
+            scvi.settings.seed = 0; scvi.model.SCVI.setup_anndata(r, batch_key="batch"); sm = scvi.model.SCVI(r)
+            sm.train(max_epochs=100, enable_progress_bar=False); Z[pc] = sm.get_latent_representation()
+        else:
+            from sc_integrate.models.piano import PIANO
+            PIANO.setup_anndata(r, batch_key="batch"); pm = PIANO(r, seed=0); pm.train(max_epochs=100, progress=False)
+            Z[pc] = pm.get_latent_representation()
+        if a.threads: torch.set_num_threads(a.threads)       # scvi-tools' trainer sets its own count
+        print(f"{pc}: trained in {time.time() - t:.0f} s", flush=True)
+        r2 = mdata.mod["rna"].copy(); _default_embedding(r2, None, 50, ""); Z["PCA of the RNA (log)"] = r2.obsm[PCA_KEY]
+        setup = dict(embedding_key="X_reference")
     def fit(gamma, seed):
         "SAILERX as the tutorial calls it, on a copy of the data (with the chosen reference); returns the model."
         mm = md.MuData({q: v.copy() for q, v in mdata.mod.items()})
-        if setup: mm.mod["rna"].obsm[setup["embedding_key"]] = Z[pc]
+        if "embedding_key" in setup: mm.mod["rna"].obsm[setup["embedding_key"]] = np.asarray(Z[pc], dtype=np.float32)
         SAILERX.setup_mudata(mm, batch_key="batch", **setup); m = SAILERX(mm, gamma=gamma, seed=seed)
         m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, lr=a.lr, batch_size=a.batch_size, progress=False)
         return m
@@ -105,14 +133,15 @@ def main():
     rows = {k: {f"{m} {w}": f(val[k, j]) for j, m in enumerate(measures) for w, f in
                 (("mean", np.mean), ("sd", lambda v: v.std(ddof=1) if len(v) > 1 else np.nan))} for k in [pc] + [k for k in Z if k != pc]}
     A_pc = knn_matrix(Z[pc])
-    for k in Z: rows[k]["15-NN shared with the PCs"] = A_pc.multiply(knn_matrix(Z[k])).sum() / A_pc.sum()
-    diff = {}
-    for k in Z:
-        if k == pc: continue
-        for j, m in enumerate(measures):
-            d = val[k, j] - val[pc, j]
-            diff[f"{k} - PCs, {m}"] = {"mean": round(d.mean(), 3), "min": round(d.min(), 3), "max": round(d.max(), 3),
-                                       "above PCs": f"{(d > 0).sum()}/{len(d)}"}
+    for k in Z: rows[k]["15-NN shared with the reference"] = A_pc.multiply(knn_matrix(Z[k])).sum() / A_pc.sum()
+    diff, log_pcs = {}, "PCA of the RNA (log)"
+    for base, short in ((pc, "reference"),) + (((log_pcs, "log PCs"),) if log_pcs in Z and log_pcs != pc else ()):
+        for k in Z:
+            if k in (pc, base) or not k.startswith("SAILER"): continue
+            for j, m in enumerate(measures):
+                d = val[k, j] - val[base, j]
+                diff[f"{k} - {short}, {m}"] = {"mean": round(d.mean(), 3), "min": round(d.min(), 3), "max": round(d.max(), 3),
+                                               "above": f"{(d > 0).sum()}/{len(d)}"}
     with pd.option_context("display.width", 250, "display.max_columns", 20):
         print("\n" + pd.DataFrame(rows).T.round(3).to_string())
         print("\npaired differences over the subsamples\n" + pd.DataFrame(diff).T.to_string())
