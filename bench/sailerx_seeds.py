@@ -28,16 +28,15 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from compare_sailer_reference import load, RESOLUTIONS, thin
+from compare_sailer_reference import load, nmi_measures, thin
 
 
 def nmi(Z, labels, keep, r):
     "NMI at resolution 1.0, the best over `RESOLUTIONS` and at as many clusters as types, on the cells `keep`, Leiden seeded with `r`."
-    from sc_integrate.metrics import clustering_curve, neighbors
-    z = np.ascontiguousarray(Z[keep], dtype=np.float32); nn = neighbors(z, 15)
-    cc = clustering_curve(z, labels[keep], RESOLUTIONS, nn=nn, seed=r, silhouette_sample=500)
-    at_n = clustering_curve(z, labels[keep], nn=nn, seed=r, silhouette_sample=500, n_clusters=[len(np.unique(labels[keep]))])
-    return float(cc.loc[np.isclose(cc.resolution, 1.0), "nmi"].iloc[0]), float(cc.nmi.max()), float(at_n.nmi.iloc[0])
+    from sc_integrate.metrics import neighbors
+    z = np.ascontiguousarray(Z[keep], dtype=np.float32)
+    m = nmi_measures(z, labels[keep], neighbors(z, 15), r)
+    return m["NMI (res 1.0)"], m["NMI (best)"], m[f"NMI ({len(np.unique(labels[keep]))} clusters)"]
 
 
 def knn_matrix(Z, k=15):
@@ -90,12 +89,9 @@ def main():
         Z[pc], setup = r.obsm["X_pca"], dict(embedding_key="X_pearson_pca")
     if a.n_pcs != 50:
         if a.reference != "log" or not 2 <= a.n_pcs <= 50: raise SystemExit(f"--n-pcs {a.n_pcs}: 2 to 50, with --reference log only")
-        from sc_integrate.models.sailerx import _default_embedding
         pc = f"PCA of the RNA (log, {a.n_pcs} PCs)"
-        r2 = mdata.mod["rna"].copy(); _default_embedding(r2, None, 50, ""); Z["PCA of the RNA (log)"] = r2.obsm[PCA_KEY]
         setup = dict(n_pcs=a.n_pcs)       # SAILERX computes them (its default path), the first fit's PCs are scored below
     if a.reference in ("scvi", "piano"):  # a learned RNA latent (the thesis' robustness test); the default log PCs are scored beside it
-        from sc_integrate.models.sailerx import _default_embedding
         r = mdata.mod["rna"].copy(); t = time.time()
         if a.reference == "scvi":
             import scvi
@@ -107,8 +103,11 @@ def main():
             Z[pc] = pm.get_latent_representation()
         if a.threads: torch.set_num_threads(a.threads)       # scvi-tools' trainer sets its own count
         print(f"{pc}: trained in {time.time() - t:.0f} s", flush=True)
-        r2 = mdata.mod["rna"].copy(); _default_embedding(r2, None, 50, ""); Z["PCA of the RNA (log)"] = r2.obsm[PCA_KEY]
         setup = dict(embedding_key="X_reference")
+    log_pcs = ref_name["log"]
+    if pc != log_pcs and a.reference != "pearson":  # the default 50 PCs, scored beside another reference
+        from sc_integrate.models.sailerx import _default_embedding
+        r2 = mdata.mod["rna"].copy(); _default_embedding(r2, None, 50, ""); Z[log_pcs] = r2.obsm[PCA_KEY]
     def fit(gamma, seed):
         "SAILERX as the tutorial calls it, on a copy of the data (with the chosen reference); returns the model."
         mm = md.MuData({q: v.copy() for q, v in mdata.mod.items()})
@@ -134,7 +133,7 @@ def main():
                 (("mean", np.mean), ("sd", lambda v: v.std(ddof=1) if len(v) > 1 else np.nan))} for k in [pc] + [k for k in Z if k != pc]}
     A_pc = knn_matrix(Z[pc])
     for k in Z: rows[k]["15-NN shared with the reference"] = A_pc.multiply(knn_matrix(Z[k])).sum() / A_pc.sum()
-    diff, log_pcs = {}, "PCA of the RNA (log)"
+    diff = {}
     for base, short in ((pc, "reference"),) + (((log_pcs, "log PCs"),) if log_pcs in Z and log_pcs != pc else ()):
         for k in Z:
             if k in (pc, base) or not k.startswith("SAILER"): continue
