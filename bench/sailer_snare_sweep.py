@@ -32,6 +32,8 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
                   structure; a patch of the module in this script only)
   lam=L           lambda_mi=L (default 1; 0 = the plain conditional VAE)
   beta=B          the cyclical KL weight rises to B instead of 1 (a subclass of SAILER in this script only)
+  clip=C          grad_clip=C: a gradient norm, auto (`train.SpikeClip`, SAILER's default since 2026-12-05) or off (none, the
+                  default before)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
 
 Data and scoring: `compare_sailer_reference.load` / `score` (10,309 cells, the 16,273 regions open in at least 10 cells,
@@ -56,7 +58,7 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, nmi_measures, score
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip"}
 
 
 def parse(variant: str) -> dict:
@@ -226,10 +228,17 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int):
     t = time.time()
     try:
         m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False,
-                precision="bf16" if "bf16" in s else "32", **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
+                precision="bf16" if "bf16" in s else "32", **clip_arg(s), **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
     finally:
         if "idfloss" in s: sailer_mod.sparse_bce = original_bce
     return m, time.time() - t          # training alone (before 2026-12-03 evening, "train s" also held the scoring below)
+
+
+def clip_arg(s) -> dict:
+    "The train() gradient clipping of a variant: `clip=auto`, `clip=off` or `clip=<norm>`; nothing without `clip`."
+    if "clip" not in s: return {}
+    c = s["clip"]
+    return {"grad_clip": False if c == "off" else c if c == "auto" else float(c)}
 
 
 def main():

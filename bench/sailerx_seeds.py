@@ -1,21 +1,28 @@
-"""SAILERX's joint embedding against its RNA reference (by default the RNA's 50 PCs) on SNARE-seq, over training seeds and 90% subsamples (the thesis' error bars).
+"""SAILERX's joint embedding against its RNA reference (by default the RNA's 50 PCs) and every PCA of the RNA on SNARE-seq, over training seeds and 90% subsamples (the thesis' error bars).
 
 Usage:  python bench/sailerx_seeds.py [--seeds 0,1,2] [--subsamples 5] [--epochs 50] [--warmup 5] [--cycle 25] [--lr 1e-3]
-        [--gamma 6000] [--batch-size 200] [--threads T] [--cells N] [--reference log|pearson|scvi|piano] [--n-pcs 50] [--rna-fraction F]
+        [--gamma 6000] [--batch-size 200] [--threads T] [--cells N] [--reference regressed|log|pearson|scvi|piano] [--n-pcs 50]
+        [--rna-fraction F] [--grad-clip auto|off|NORM]
 
 Data and model: `compare_sailer_reference.load` (10,309 cells, the 16,273 regions open in at least 10 cells, 12 samples as
-batches, 23 labelled types) and the `sailerx_snare` tutorial's call (batch + depth, 50 PCs of the RNA as the reference
-(`--reference pearson`: of its analytic Pearson residuals instead of normalised log values; `scvi` / `piano`: the latent
+batches, 23 labelled types) and the `sailerx_snare` tutorial's call (batch + depth, the package's default reference: 50 PCs of
+normalised log RNA with each gene's log RNA depth regressed out and scaled (`pca_flavor="regressed"`, since 2026-12-05);
+`--reference log`: 50 PCs of the log values alone (`pca_flavor="log"`, the default before); `--reference pearson`: 50 PCs
+of its analytic Pearson residuals instead; `scvi` / `piano`: the latent
 of scvi-tools' SCVI / our PIANO trained on the RNA with batch = sample, 100 epochs, seed 0, as the tutorial's robustness
-section, with the default 50 log PCs also scored as "PCA of the RNA (log)"; `--n-pcs N` with the log reference: N PCs
-instead of 50, the 50 scored beside them),
+section; `--n-pcs N` with the regressed or log reference: N PCs instead of 50, the 50 scored beside them; `--grad-clip`: train()'s gradient clipping, `auto` (SAILERX's default since
+2026-12-05), `off` (the default before) or a norm). Every PCA of the RNA (regressed, log, and scanpy's standard scaled one:
+`benchmark.pca_baseline(scale=True)`, genes scaled to unit variance and clipped at 10; and the regressed one clipped at 10
+like it, `pca_baseline(scale=True, regress_depth=True)`, dense: scanpy's `regress_out` + `scale` or Seurat's `ScaleData` with
+the depth regressed) is scored beside the reference,
+with paired differences of SAILERX against each,
 50 epochs, warm-up 5, cycle 25, lr 1e-3), one model per training seed. Every embedding (each seed's SAILERX latent and
 the PCs themselves) is scored on the same subsamples of 90% of the cells (subsample r also seeds Leiden): NMI at
 resolution 1.0 (the tutorial's chosen resolution), the best NMI over resolutions 0.2-2.0, and NMI at as many clusters as
 labelled types (the thesis' equal-count comparison, `metrics.cluster_to_count`), on a 15-NN graph. Printed:
 mean and standard deviation per embedding, the fraction of each cell's 15 nearest neighbours (all cells) that it shares
 with the reference (the PCs unless `--reference scvi|piano`), and the paired difference SAILERX - reference per seed over the
-subsamples (and SAILERX - log PCs with a learned reference). Unless `--no-gamma0`, the same network
+subsamples (and SAILERX - each PCA of the RNA). Unless `--no-gamma0`, the same network
 without the alignment (gamma 0: SAILER on the ATAC, the thesis' comparison) is trained with the first seed and scored too.
 `--rna-fraction F` thins the RNA counts binomially to a fraction F (each count kept with probability F, seed 0) before
 anything is computed from them: a weaker RNA, for SAILERX's reference and for the PCs it is compared with (the labels
@@ -60,9 +67,10 @@ def main():
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--cells", type=int, default=None)
     p.add_argument("--no-gamma0", action="store_true", help="leave out the network without alignment (gamma 0, SAILER on the ATAC)")
-    p.add_argument("--reference", choices=("log", "pearson", "scvi", "piano"), default="log",
-                   help="log: SAILERX's default 50 PCs of normalised log RNA; pearson: 50 PCs of analytic Pearson residuals (scanpy); "
-                        "scvi / piano: the latent of SCVI / PIANO on the RNA (batch = sample, 100 epochs, seed 0)")
+    p.add_argument("--reference", choices=("regressed", "log", "pearson", "scvi", "piano"), default="regressed",
+                   help="regressed: SAILERX's default 50 PCs (log RNA depth regressed out, genes scaled); log: 50 PCs of normalised log RNA; "
+                        "pearson: 50 PCs of analytic Pearson residuals (scanpy); scvi / piano: the latent of SCVI / PIANO on the RNA (batch = sample, 100 epochs, seed 0)")
+    p.add_argument("--grad-clip", default="auto", help="train()'s grad_clip: auto (SAILERX's default), off, or a norm")
     p.add_argument("--n-pcs", type=int, default=50, help="PCs of the log reference (the 50 default PCs are scored beside other counts)")
     p.add_argument("--rna-fraction", type=float, default=1.0, help="thin the RNA counts to this fraction first (a weaker RNA)")
     a = p.parse_args()
@@ -81,16 +89,19 @@ def main():
     print(f"{atac.n_obs} cells x {atac.n_vars} regions; SAILERX seeds {seeds}: {a.epochs} epochs (warm-up {a.warmup}, cycle "
           f"{a.cycle}), lr {a.lr}, gamma {a.gamma}, batch {a.batch_size}; {a.subsamples} subsamples of 90%; {torch.get_num_threads()} threads on "
           f"{platform.machine()}; " + ", ".join(f"{q} {version(q)}" for q in ("sc-integrate", "torch", "scanpy")), flush=True)
-    ref_name = {"log": "PCA of the RNA (log)", "pearson": "PCA of the RNA (pearson)", "scvi": "scVI latent of the RNA", "piano": "PIANO latent of the RNA"}
-    Z, pc, setup = {}, ref_name[a.reference], {}
+    ref_name = {"regressed": "PCA of the RNA (regressed)", "log": "PCA of the RNA (log)", "pearson": "PCA of the RNA (pearson)",
+                "scvi": "scVI latent of the RNA", "piano": "PIANO latent of the RNA"}
+    Z, pc = {}, ref_name[a.reference]
+    setup = dict(pca_flavor=a.reference) if a.reference in ("regressed", "log") else {}
+    clip = False if a.grad_clip == "off" else a.grad_clip if a.grad_clip == "auto" else float(a.grad_clip)
     if a.reference == "pearson":          # the thesis normalises with SCTransform; analytic Pearson residuals are scanpy's nearest
         import scanpy as sc
         r = mdata.mod["rna"].copy(); sc.experimental.pp.normalize_pearson_residuals(r); sc.pp.pca(r, n_comps=50, random_state=0)
         Z[pc], setup = r.obsm["X_pca"], dict(embedding_key="X_pearson_pca")
     if a.n_pcs != 50:
-        if a.reference != "log" or not 2 <= a.n_pcs <= 50: raise SystemExit(f"--n-pcs {a.n_pcs}: 2 to 50, with --reference log only")
-        pc = f"PCA of the RNA (log, {a.n_pcs} PCs)"
-        setup = dict(n_pcs=a.n_pcs)       # SAILERX computes them (its default path), the first fit's PCs are scored below
+        if a.reference not in ("regressed", "log") or not 2 <= a.n_pcs <= 50: raise SystemExit(f"--n-pcs {a.n_pcs}: 2 to 50, with --reference regressed or log only")
+        pc = f"PCA of the RNA ({a.reference}, {a.n_pcs} PCs)"
+        setup["n_pcs"] = a.n_pcs          # SAILERX computes them (its default path), the first fit's PCs are scored below
     if a.reference in ("scvi", "piano"):  # a learned RNA latent (the thesis' robustness test); the default log PCs are scored beside it
         r = mdata.mod["rna"].copy(); t = time.time()
         if a.reference == "scvi":
@@ -104,16 +115,20 @@ def main():
         if a.threads: torch.set_num_threads(a.threads)       # scvi-tools' trainer sets its own count
         print(f"{pc}: trained in {time.time() - t:.0f} s", flush=True)
         setup = dict(embedding_key="X_reference")
-    log_pcs = ref_name["log"]
-    if pc != log_pcs and a.reference != "pearson":  # the default 50 PCs, scored beside another reference
-        from sc_integrate.models.sailerx import _default_embedding
-        r2 = mdata.mod["rna"].copy(); _default_embedding(r2, None, 50, ""); Z[log_pcs] = r2.obsm[PCA_KEY]
+    from sc_integrate.models.sailerx import _default_embedding
+    from sc_integrate.benchmark import pca_baseline
+    pcas = [ref_name["regressed"], ref_name["log"], "PCA of the RNA (scaled)", "PCA of the RNA (regressed, clipped)"]   # every PCA of the RNA, beside the reference
+    for flavor in ("regressed", "log"):
+        if ref_name[flavor] != pc:
+            r2 = mdata.mod["rna"].copy(); _default_embedding(r2, None, 50, "", flavor=flavor); Z[ref_name[flavor]] = r2.obsm[PCA_KEY]
+    Z["PCA of the RNA (scaled)"] = pca_baseline(mdata.mod["rna"], layer=None, n_comps=50, scale=True)
+    Z["PCA of the RNA (regressed, clipped)"] = pca_baseline(mdata.mod["rna"], layer=None, n_comps=50, scale=True, regress_depth=True)
     def fit(gamma, seed):
         "SAILERX as the tutorial calls it, on a copy of the data (with the chosen reference); returns the model."
         mm = md.MuData({q: v.copy() for q, v in mdata.mod.items()})
         if "embedding_key" in setup: mm.mod["rna"].obsm[setup["embedding_key"]] = np.asarray(Z[pc], dtype=np.float32)
         SAILERX.setup_mudata(mm, batch_key="batch", **setup); m = SAILERX(mm, gamma=gamma, seed=seed)
-        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, lr=a.lr, batch_size=a.batch_size, progress=False)
+        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, lr=a.lr, batch_size=a.batch_size, grad_clip=clip, progress=False)
         return m
     for s in seeds:
         t = time.time(); m = fit(a.gamma, s)
@@ -134,7 +149,7 @@ def main():
     A_pc = knn_matrix(Z[pc])
     for k in Z: rows[k]["15-NN shared with the reference"] = A_pc.multiply(knn_matrix(Z[k])).sum() / A_pc.sum()
     diff = {}
-    for base, short in ((pc, "reference"),) + (((log_pcs, "log PCs"),) if log_pcs in Z and log_pcs != pc else ()):
+    for base, short in ((pc, "reference"),) + tuple((q, q.replace("PCA of the RNA ", "PCs ")) for q in pcas if q in Z and q != pc):
         for k in Z:
             if k in (pc, base) or not k.startswith("SAILER"): continue
             for j, m in enumerate(measures):

@@ -44,10 +44,17 @@ def pca_baseline(adata:AnnData, # AnnData with raw counts in `layer` (or log-nor
                  scale:bool=False, # scale every gene to unit variance first, clipped at 10 (sysVI; scanpy's `pp.scale`)
                  target_sum:float|None=1e4, # library size after normalisation; None if the data are already log-normalised
                  seed:int=0, # PCA random state
+                 regress_depth:bool=False, # regress each cell's log library size out of every gene first (scanpy's `pp.regress_out`, Seurat's `vars.to.regress`)
                 ) -> np.ndarray:
     "Unintegrated baseline: PCA of normalised log1p expression; `adata` is not modified."
     import scanpy as sc
     b = ad.AnnData(log_normalized(adata, layer, target_sum))
+    if regress_depth:                  # least squares on [1, log library size] per gene; the residuals are dense
+        if target_sum is None: raise ValueError("regress_depth=True needs raw counts (target_sum set): the library size is read from them.")
+        X = adata.layers[layer] if layer is not None else adata.X
+        D = np.column_stack([np.ones(b.n_obs), np.log(np.asarray(X.sum(1), dtype=np.float64).ravel())])
+        Y = b.X.toarray() if sp.issparse(b.X) else np.asarray(b.X)
+        b.X = (Y - D @ np.linalg.lstsq(D, Y, rcond=None)[0]).astype(np.float32)
     if scale:
         if sp.issparse(b.X): b.X = b.X.toarray()   # scaling centres every gene, which densifies anyway
         sc.pp.scale(b, max_value=10)

@@ -17,9 +17,9 @@ from .data.loaders import Loader, BatchLoader, ZipLoader, index_device
 
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'PRECISIONS', 'LR_INTERVALS', 'Schedule', 'Constant', 'LinearWarmup', 'Cyclical', 'Callback',
-           'make_optimizer', 'TrainingPlan', 'AdversarialPlan', 'glibc_version', 'malloc_tuned_by_user',
-           'retained_heap', 'StateBuffer', 'Trainer']
+__all__ = ['OPTIMIZERS', 'PRECISIONS', 'LR_INTERVALS', 'GRAD_CLIPS', 'Schedule', 'Constant', 'LinearWarmup', 'Cyclical',
+           'Callback', 'make_optimizer', 'check_grad_clip', 'SpikeClip', 'TrainingPlan', 'AdversarialPlan',
+           'glibc_version', 'malloc_tuned_by_user', 'retained_heap', 'StateBuffer', 'Trainer']
 
 # %% ../nbs/api/20_train.ipynb #0f4661d1
 from .module import LossOutput, BaseModule   # re-exported: the contract lives in `sc_integrate.module`
@@ -123,12 +123,48 @@ def _detach(x):
 def _zero(params):
     for p in params: p.grad = None      # zero_grad(set_to_none=True) without its per-call bookkeeping
 
+GRAD_CLIPS = ("auto",)   # named gradient-clipping rules (besides a number)
+
+def check_grad_clip(value) -> float|str|None:
+    "`value` if it is a valid `grad_clip`: None (off), a positive number (a fixed norm) or \"auto\" (`SpikeClip`)."
+    if value is None or (isinstance(value, str) and value in GRAD_CLIPS): return value
+    if isinstance(value, str): raise ValueError(f"grad_clip={value!r} must be a positive number, one of {GRAD_CLIPS}, or None (off).")
+    return check_number("grad_clip", value, low=0, low_open=True)
+
+class SpikeClip:
+    "Clip a step's gradient norm to `factor` times the running mean of the earlier steps' (clipped) norms: spikes are cut, ordinary steps pass unchanged (`grad_clip=\"auto\"`)."
+    def __init__(self, factor:float=10.0, # a step may be this many times the running mean before it is cut
+                 decay:float=0.99, # the running mean's decay per step
+                 n_warmup:int=10, # steps that only feed the running mean (nothing is clipped)
+                ):
+        self.factor, self.decay, self.n_warmup = float(factor), float(decay), int(n_warmup)
+        self.mean, self.n, self.n_clipped = None, 0, None
+    def __call__(self, params:list) -> torch.Tensor:
+        "Clip the gradients of `params` in place; returns the norm before clipping (0-dim tensor, no host synchronisation)."
+        grads = [p.grad for p in params if p.grad is not None]
+        if not grads: return torch.zeros(())
+        norm = torch.nn.utils.get_total_norm(grads)
+        if self.mean is None:             # NaN until a finite step arrives
+            self.mean, self.n_clipped = torch.full_like(norm, math.nan), torch.zeros((), dtype=torch.long, device=norm.device)
+        if self.n < self.n_warmup: used = norm
+        else:
+            limit = torch.where(torch.isnan(self.mean), math.inf, self.factor * self.mean)
+            scale = (limit / (norm + 1e-12)).clamp(max=1.0)
+            torch._foreach_mul_(grads, scale)
+            used = norm * scale; self.n_clipped += (scale < 1).long()
+        mean = torch.where(torch.isnan(self.mean), used, self.decay * self.mean + (1 - self.decay) * used)
+        self.mean = torch.where(torch.isfinite(used), mean, self.mean)   # a non-finite step leaves the mean alone (the trainer handles the step)
+        self.n += 1
+        return norm
+    def state_dict(self) -> dict: return {"mean": self.mean, "n": self.n, "n_clipped": self.n_clipped}
+    def load_state_dict(self, sd:dict): self.mean, self.n, self.n_clipped = sd["mean"], int(sd["n"]), sd["n_clipped"]
+
 class TrainingPlan:
     "How one minibatch trains a `BaseModule`: one forward pass, backward of `losses[loss_key]`, one optimiser (the VAE plan)."
     def __init__(self, lr:float|None=None, # learning rate (None = the trainer's)
                  weight_decay:float|None=None, # weight decay (None = the trainer's)
                  optimizer:str|None=None, # "adamw" or "adam" (None = the trainer's)
-                 grad_clip:float|None=None, # clip the gradient norm of each optimiser's parameters
+                 grad_clip:float|str|None=None, # clip the gradient norm of each optimiser's parameters: a number, or "auto" (`SpikeClip`: spikes only)
                  lr_scheduler=None, # callable `optimizer -> torch.optim.lr_scheduler.LRScheduler`, e.g. `lambda o: ExponentialLR(o, 0.995)`; `ReduceLROnPlateau` steps on the validation (else training) `loss`
                  lr_scheduler_interval:str="epoch", # step the scheduler every "epoch" or every optimiser "step"
                  accumulate_grad_batches:int=1, # minibatches whose gradients are summed before each optimiser step
@@ -138,7 +174,7 @@ class TrainingPlan:
         if int(accumulate_grad_batches) < 1: raise ValueError(f"accumulate_grad_batches={accumulate_grad_batches} must be >= 1.")
         if lr_scheduler is not None and not callable(lr_scheduler):
             raise TypeError("lr_scheduler must be a callable taking the optimiser, e.g. `lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, 0.995)`.")
-        self.lr, self.weight_decay, self.optimizer, self.grad_clip = lr, weight_decay, optimizer, grad_clip
+        self.lr, self.weight_decay, self.optimizer, self.grad_clip = lr, weight_decay, optimizer, check_grad_clip(grad_clip)
         self.lr_scheduler, self.lr_scheduler_interval = lr_scheduler, lr_scheduler_interval
         self.accumulate_grad_batches, self.loss_key = int(accumulate_grad_batches), loss_key
         self.optimizers, self.schedulers, self._micro = {}, {}, 0
@@ -166,6 +202,7 @@ class TrainingPlan:
         self.optimizers = self.configure_optimizers(module)
         self.schedulers = {k: self.lr_scheduler(o) for k, o in self.optimizers.items()} if self.lr_scheduler else {}
         self.params = {k: [p for g in o.param_groups for p in g["params"]] for k, o in self.optimizers.items()}
+        self.clippers = {k: SpikeClip() for k in self.optimizers} if self.grad_clip == "auto" else {}
         fb = self._forward_backward
         self._fb = torch.compile(fb) if compile else fb
         self._micro = 0
@@ -182,7 +219,8 @@ class TrainingPlan:
         return _detach(inf), {k: v.detach() for k, v in out.components.items()}, out.n_obs
 
     def _optimizer_step(self, name):
-        if self.grad_clip: torch.nn.utils.clip_grad_norm_(self.params[name], self.grad_clip)
+        if name in self.clippers: self.clippers[name](self.params[name])
+        elif self.grad_clip: torch.nn.utils.clip_grad_norm_(self.params[name], self.grad_clip)
         self.optimizers[name].step()
         if name in self.schedulers and self.lr_scheduler_interval == "step" and not _plateau(self.schedulers[name]): self.schedulers[name].step()
 
@@ -213,11 +251,14 @@ class TrainingPlan:
 
     def state_dict(self) -> dict:
         return {"optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-                "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()}, "micro": self._micro}
+                "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()}, "micro": self._micro,
+                "clip": {k: c.state_dict() for k, c in getattr(self, "clippers", {}).items()}}
     def load_state_dict(self, sd:dict):
         for k, o in self.optimizers.items(): o.load_state_dict(sd["optimizers"][k])
         for k, s in self.schedulers.items(): s.load_state_dict(sd["schedulers"][k])
         self._micro = sd.get("micro", 0)
+        for k, c in getattr(self, "clippers", {}).items():
+            if k in sd.get("clip", {}): c.load_state_dict(sd["clip"][k])
 
 def _pid_alive(pid:int) -> bool:
     "Whether process `pid` exists (signal 0 probes without sending anything)."
@@ -373,7 +414,7 @@ class Trainer:
                  optimizer:str="adamw", # "adamw" or "adam" (where the plan sets none)
                  schedules:dict|None=None, # name -> `Schedule`; the module reads `weights[name]`
                  compile:bool|None=None, # torch.compile the forward-backward pass; None = on for CUDA, off for CPU
-                 grad_clip:float|None=None, # clip the gradient norm of each optimiser's parameters (where the plan sets none)
+                 grad_clip:float|str|None=None, # clip the gradient norm of each optimiser's parameters: a number, or "auto" (`SpikeClip`; where the plan sets none)
                  precision:str="32", # "32", or "bf16" for bfloat16 autocast of the forward passes
                  accumulate_grad_batches:int=1, # minibatches per optimiser step (with the default plan)
                  lr_scheduler=None, # callable `optimizer -> LRScheduler` (with the default plan)
@@ -401,7 +442,7 @@ class Trainer:
         batch_size = check_number("batch_size", batch_size, integer=True, low=2)   # BatchNorm cannot train on one cell
         lr = check_number("lr", lr, low=0)
         weight_decay = check_number("weight_decay", weight_decay, low=0)
-        grad_clip = check_number("grad_clip", grad_clip, low=0, low_open=True, none_ok=True)
+        grad_clip = check_grad_clip(grad_clip)
         accumulate_grad_batches = check_number("accumulate_grad_batches", accumulate_grad_batches, integer=True, low=1)
         validation_fraction = check_number("validation_fraction", validation_fraction, low=0, high=1, high_open=True)
         self.max_epochs, self.max_steps, self.batch_size = max_epochs, max_steps, batch_size

@@ -262,7 +262,7 @@ class BaseModel(LatentMixin):
               checkpoint_dir:str|None=None, # where to write checkpoints
               checkpoint_every:int|None=None, # write a checkpoint every N epochs
               resume_from:str|None=None, # resume from this checkpoint
-              grad_clip:float|None=None, # gradient-norm clipping
+              grad_clip:float|str|bool|None=None, # gradient-norm clipping: a number, "auto" (`train.SpikeClip`: spikes only), False (off); None = the model's default (`train_defaults`)
               seed:int|None=None, # seed of shuffling and sampling (None = the model's seed)
               progress:bool=True, # tqdm progress bar
               callbacks:list=(), # `train.Callback` objects
@@ -274,6 +274,8 @@ class BaseModel(LatentMixin):
         epochs = max_epochs if max_epochs is not None else (None if max_steps is not None else d["max_epochs"])
         kw = dict(max_epochs=epochs, batch_size=d["batch_size"] if batch_size is None else batch_size,   # None only means "the default"
                   lr=d["lr"] if lr is None else lr, weight_decay=d["weight_decay"] if weight_decay is None else weight_decay)
+        if grad_clip is None: grad_clip = d.get("grad_clip")
+        elif grad_clip is False: grad_clip = None
         checked = getattr(self, "_checked", [None] * len(self.adatas))   # a loaded model checks its data at the first train()
         self._checked = [revalidate(a, self.registry.setup, fp, self.data_type) for a, fp in zip(self.adatas, checked)]
         ds = self._dataset(self.adatas, memory_mode, device, training=True)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from anndata import AnnData
-from ..core import Keys, check_number, get_device, torch_threads_kept
+from ..core import Keys, check_number, get_device, residual_pca, torch_threads_kept
 from ..data.registry import DerivedField, ObsmField, PeakField, Registry, get_fields, get_matrix, modalities_of, setup_anndata, _layer_name
 from ..data.dataset import ConcatDataset, AnnDataset, MultiModalDataset, MixtureBatchSampler, PRESENT, _store_dense
 from ..module import LossOutput
@@ -22,8 +22,8 @@ from .sailer import SAILER, SAILERModule
 
 
 # %% auto #0
-__all__ = ['RNA', 'LOG_RATIO', 'CHROMOSOME_BLOCKS', 'PCA_KEY', 'cosine_similarity_matrix', 'alignment_loss', 'depth_weights',
-           'SAILERXModule', 'SAILERX']
+__all__ = ['RNA', 'LOG_RATIO', 'CHROMOSOME_BLOCKS', 'PCA_KEY', 'PCA_FLAVORS', 'cosine_similarity_matrix', 'alignment_loss',
+           'depth_weights', 'SAILERXModule', 'SAILERX']
 
 # %% ../../nbs/api/34_models.sailerx.ipynb #f638ea10
 RNA = "rna"                       # minibatch key of the reference side (nested: ref, log_depth_ratio, present)
@@ -152,18 +152,26 @@ def _peak_field(adata:AnnData, peak_coordinates, chromosome_blocks):
                   "per-chromosome blocks. Pass peak_coordinates= (a var column of 'chr:start-end' strings or three var columns) to use them.", stacklevel=3)
     return None
 
+PCA_FLAVORS = ("regressed", "log")   # the default PCs: depth regressed out and genes scaled (default), or of the log values alone
+
 @torch_threads_kept()
-def _default_embedding(rna:AnnData, layer, n_pcs:int, where:str) -> str:
-    "Compute `n_pcs` PCs of normalised, log-transformed RNA (scanpy) into `rna.obsm[PCA_KEY]`, and say so."
+def _default_embedding(rna:AnnData, layer, n_pcs:int, where:str, depth:np.ndarray|None=None, flavor:str="regressed") -> str:
+    "Compute `n_pcs` PCs of normalised log RNA into `rna.obsm[PCA_KEY]`, and say so: with flavor 'regressed', after each gene's log RNA depth is regressed out and its residual scaled to unit variance."
     import scanpy as sc
     X = get_matrix(rna, layer)
     b = AnnData(X.astype(np.float32) if sp.issparse(X) else np.asarray(X, dtype=np.float32))
     sc.pp.normalize_total(b, target_sum=1e4); sc.pp.log1p(b)
     n = int(min(n_pcs, b.n_obs - 1, b.n_vars - 1))
-    sc.pp.pca(b, n_comps=n, random_state=0)
-    rna.obsm[PCA_KEY] = b.obsm["X_pca"].astype(np.float32)
-    warnings.warn(f"SAILERX: no embedding_key given: computed {n} PCs of normalised, log1p {_layer_name(layer)} of the RNA{where} with scanpy "
-                  f"into rna.obsm[{PCA_KEY!r}] as the reference embedding. Pass embedding_key= to use another (e.g. a PIANO or scVI latent).", stacklevel=3)
+    if flavor == "regressed":
+        if depth is None: depth = np.asarray(X.sum(1)).ravel()
+        rna.obsm[PCA_KEY] = residual_pca(b.X, np.log(np.asarray(depth, dtype=np.float64)), n, scale=True, seed=0)
+        what = f"{n} PCs of normalised, log1p {_layer_name(layer)} of the RNA{where}, with each gene's log RNA depth regressed out and scaled to unit variance"
+    else:
+        sc.pp.pca(b, n_comps=n, random_state=0)
+        rna.obsm[PCA_KEY] = b.obsm["X_pca"].astype(np.float32)
+        what = f"{n} PCs of normalised, log1p {_layer_name(layer)} of the RNA{where} with scanpy"
+    warnings.warn(f"SAILERX: no embedding_key given: computed {what} into rna.obsm[{PCA_KEY!r}] as the reference embedding. "
+                  "Pass embedding_key= to use another (e.g. a PIANO or scVI latent).", stacklevel=3)
     return PCA_KEY
 
 
@@ -173,7 +181,7 @@ class SAILERX(SAILER):
     module_cls = SAILERXModule
     obsm_key = "X_sailerx"     # adata.obsm of the ATAC: the joint latent
     uns_key = "sailerx"
-    train_defaults = dict(max_epochs=400, batch_size=200, lr=1e-4, weight_decay=5e-4)
+    train_defaults = dict(max_epochs=400, batch_size=200, lr=1e-4, weight_decay=5e-4, grad_clip="auto")   # `train.SpikeClip`: the MI penalty's spikes stall the alignment
 
     @classmethod
     def setup_anndata(cls, adata:AnnData, # ATAC: cells x peaks, counts or 0/1, preferably CSR
@@ -183,6 +191,7 @@ class SAILERX(SAILER):
                       rna_layer:str|None=None, # RNA layer with counts (for the RNA depth and the default PCs; None = rna.X)
                       rna_depth_key:str|None=None, # rna.obs column with the RNA depth (None = total counts)
                       n_pcs:int=50, # PCs of the default embedding
+                      pca_flavor:str="regressed", # the default embedding: "regressed" (log RNA depth regressed out of every gene, genes scaled) or "log" (PCs of the log values)
                       allow_missing_rna:bool=False, # ATAC cells without RNA are trained on the SAILER terms alone (hybrid training)
                       layer:str|None=None, # ATAC layer (None = adata.X)
                       batch_key:str|None=None, # obs column of the batch (any number of levels)
@@ -201,12 +210,13 @@ class SAILERX(SAILER):
             depth.validate(rna)
             if embedding_key is not None: ObsmField(Keys.REF, embedding_key).validate(rna)
         check_number("n_pcs", n_pcs, integer=True, low=2)
+        if pca_flavor not in PCA_FLAVORS: raise ValueError(f"pca_flavor={pca_flavor!r} must be one of {PCA_FLAVORS}.")
         peaks = _peak_field(adata, peak_coordinates, chromosome_blocks)
         cls._setup_atac(adata, layer=layer, batch_key=batch_key, categorical_covariate_keys=categorical_covariate_keys,
                         continuous_covariate_keys=continuous_covariate_keys, depth_key=depth_key, labels_key=labels_key,
                         fields=[peaks] if peaks is not None else [])
         if rna is None: return
-        if embedding_key is None: embedding_key = _default_embedding(rna, rna_layer, n_pcs, "")
+        if embedding_key is None: embedding_key = _default_embedding(rna, rna_layer, n_pcs, "", depth.raw(rna), pca_flavor)
         setup_anndata(rna, layer=rna_layer, data_type="any", model=cls.__name__, fields=[ObsmField(Keys.REF, embedding_key), depth])
 
     @classmethod
