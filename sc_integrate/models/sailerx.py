@@ -187,7 +187,7 @@ class SAILERX(SAILER):
     def setup_anndata(cls, adata:AnnData, # ATAC: cells x peaks, counts or 0/1, preferably CSR
                       *,
                       rna:AnnData|None=None, # RNA of the same cells (matched by obs names); None = an ATAC-only dataset
-                      embedding_key:str|None=None, # rna.obsm key of the reference embedding (None = 50 PCs of normalised log RNA, computed)
+                      embedding_key:str|None=None, # rna.obsm key of the reference embedding (None = 50 PCs of normalised log RNA, computed: see pca_flavor)
                       rna_layer:str|None=None, # RNA layer with counts (for the RNA depth and the default PCs; None = rna.X)
                       rna_depth_key:str|None=None, # rna.obs column with the RNA depth (None = total counts)
                       n_pcs:int=50, # PCs of the default embedding
