@@ -6,15 +6,14 @@ Usage:  python bench/sailerx_seeds.py [--seeds 0,1,2] [--subsamples 5] [--epochs
 
 Data and model: `compare_sailer_reference.load` (10,309 cells, the 16,273 regions open in at least 10 cells, 12 samples as
 batches, 23 labelled types) and the `sailerx_snare` tutorial's call (batch + depth, the package's default reference: 50 PCs of
-normalised log RNA with each gene's log RNA depth regressed out and scaled (`pca_flavor="regressed"`, since 2026-12-05);
+normalised log RNA with each gene's log RNA depth regressed out, scaled and clipped at 10 (`pca_flavor="regressed"`, since
+2026-12-05; clipped since 2026-12-06);
 `--reference log`: 50 PCs of the log values alone (`pca_flavor="log"`, the default before); `--reference pearson`: 50 PCs
 of its analytic Pearson residuals instead; `scvi` / `piano`: the latent
 of scvi-tools' SCVI / our PIANO trained on the RNA with batch = sample, 100 epochs, seed 0, as the tutorial's robustness
 section; `--n-pcs N` with the regressed or log reference: N PCs instead of 50, the 50 scored beside them; `--grad-clip`: train()'s gradient clipping, `auto` (SAILERX's default since
 2026-12-05), `off` (the default before) or a norm). Every PCA of the RNA (regressed, log, and scanpy's standard scaled one:
-`benchmark.pca_baseline(scale=True)`, genes scaled to unit variance and clipped at 10; and the regressed one clipped at 10
-like it, `pca_baseline(scale=True, regress_depth=True)`, dense: scanpy's `regress_out` + `scale` or Seurat's `ScaleData` with
-the depth regressed) is scored beside the reference,
+`benchmark.pca_baseline(scale=True)`, genes scaled to unit variance and clipped at 10) is scored beside the reference,
 with paired differences of SAILERX against each,
 50 epochs, warm-up 5, cycle 25, lr 1e-3), one model per training seed. Every embedding (each seed's SAILERX latent and
 the PCs themselves) is scored on the same subsamples of 90% of the cells (subsample r also seeds Leiden): NMI at
@@ -22,7 +21,9 @@ resolution 1.0 (the tutorial's chosen resolution), the best NMI over resolutions
 labelled types (the thesis' equal-count comparison, `metrics.cluster_to_count`), on a 15-NN graph. Printed:
 mean and standard deviation per embedding, the fraction of each cell's 15 nearest neighbours (all cells) that it shares
 with the reference (the PCs unless `--reference scvi|piano`), and the paired difference SAILERX - reference per seed over the
-subsamples (and SAILERX - each PCA of the RNA). Unless `--no-gamma0`, the same network
+subsamples (and SAILERX - each PCA of the RNA, and - each simple joint baseline). The simple joint baselines ask whether the ATAC holds
+label information the RNA lacks: LSI of the ATAC (muon, the 10 components after the first, as `sailer_snare_sweep.lsi10`) and the
+reference concatenated with it, each block centred and scaled to a mean cell norm of 1 and the LSI block weighted 0.25 or 0.5. Unless `--no-gamma0`, the same network
 without the alignment (gamma 0: SAILER on the ATAC, the thesis' comparison) is trained with the first seed and scored too.
 `--rna-fraction F` thins the RNA counts binomially to a fraction F (each count kept with probability F, seed 0) before
 anything is computed from them: a weaker RNA, for SAILERX's reference and for the PCs it is compared with (the labels
@@ -36,6 +37,7 @@ import numpy as np, pandas as pd, torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, nmi_measures, thin
+from sailer_snare_sweep import lsi10
 
 
 def nmi(Z, labels, keep, r):
@@ -44,6 +46,12 @@ def nmi(Z, labels, keep, r):
     z = np.ascontiguousarray(Z[keep], dtype=np.float32)
     m = nmi_measures(z, labels[keep], neighbors(z, 15), r)
     return m["NMI (res 1.0)"], m["NMI (best)"], m[f"NMI ({len(np.unique(labels[keep]))} clusters)"]
+
+
+def unit_norm(X):
+    "X centred and scaled so that its rows have a mean Euclidean norm of 1 (one block of a concatenation)."
+    X = np.asarray(X, dtype=np.float64); X = X - X.mean(0)
+    return X / np.linalg.norm(X, axis=1).mean()
 
 
 def knn_matrix(Z, k=15):
@@ -68,7 +76,7 @@ def main():
     p.add_argument("--cells", type=int, default=None)
     p.add_argument("--no-gamma0", action="store_true", help="leave out the network without alignment (gamma 0, SAILER on the ATAC)")
     p.add_argument("--reference", choices=("regressed", "log", "pearson", "scvi", "piano"), default="regressed",
-                   help="regressed: SAILERX's default 50 PCs (log RNA depth regressed out, genes scaled); log: 50 PCs of normalised log RNA; "
+                   help="regressed: SAILERX's default 50 PCs (log RNA depth regressed out, genes scaled and clipped at 10); log: 50 PCs of normalised log RNA; "
                         "pearson: 50 PCs of analytic Pearson residuals (scanpy); scvi / piano: the latent of SCVI / PIANO on the RNA (batch = sample, 100 epochs, seed 0)")
     p.add_argument("--grad-clip", default="auto", help="train()'s grad_clip: auto (SAILERX's default), off, or a norm")
     p.add_argument("--n-pcs", type=int, default=50, help="PCs of the log reference (the 50 default PCs are scored beside other counts)")
@@ -117,12 +125,11 @@ def main():
         setup = dict(embedding_key="X_reference")
     from sc_integrate.models.sailerx import _default_embedding
     from sc_integrate.benchmark import pca_baseline
-    pcas = [ref_name["regressed"], ref_name["log"], "PCA of the RNA (scaled)", "PCA of the RNA (regressed, clipped)"]   # every PCA of the RNA, beside the reference
+    pcas = [ref_name["regressed"], ref_name["log"], "PCA of the RNA (scaled)"]   # every PCA of the RNA, beside the reference
     for flavor in ("regressed", "log"):
         if ref_name[flavor] != pc:
             r2 = mdata.mod["rna"].copy(); _default_embedding(r2, None, 50, "", flavor=flavor); Z[ref_name[flavor]] = r2.obsm[PCA_KEY]
     Z["PCA of the RNA (scaled)"] = pca_baseline(mdata.mod["rna"], layer=None, n_comps=50, scale=True)
-    Z["PCA of the RNA (regressed, clipped)"] = pca_baseline(mdata.mod["rna"], layer=None, n_comps=50, scale=True, regress_depth=True)
     def fit(gamma, seed):
         "SAILERX as the tutorial calls it, on a copy of the data (with the chosen reference); returns the model."
         mm = md.MuData({q: v.copy() for q, v in mdata.mod.items()})
@@ -137,6 +144,10 @@ def main():
         print(f"seed {s}: trained in {time.time() - t:.0f} s", flush=True)
     if not a.no_gamma0:                  # the same network without the alignment: SAILER on the ATAC (the thesis' comparison)
         Z[f"SAILER (gamma 0) seed {seeds[0]}"] = fit(0.0, seeds[0]).get_latent_representation()
+    joints = []                          # simple joint baselines: does the ATAC hold label information the reference lacks?
+    Z["LSI of the ATAC (10)"] = lsi10(atac)
+    for w in (0.25, 0.5):
+        joints.append(f"reference + {w} x LSI (concatenated)"); Z[joints[-1]] = np.hstack([unit_norm(Z[pc]), w * unit_norm(Z["LSI of the ATAC (10)"])])
     labels = atac.obs["cell_type"].astype(str).to_numpy()
     n = atac.n_obs
     subs = [np.sort(np.random.default_rng(r).choice(n, int(0.9 * n), replace=False)) for r in range(a.subsamples)]
@@ -149,7 +160,7 @@ def main():
     A_pc = knn_matrix(Z[pc])
     for k in Z: rows[k]["15-NN shared with the reference"] = A_pc.multiply(knn_matrix(Z[k])).sum() / A_pc.sum()
     diff = {}
-    for base, short in ((pc, "reference"),) + tuple((q, q.replace("PCA of the RNA ", "PCs ")) for q in pcas if q in Z and q != pc):
+    for base, short in ((pc, "reference"),) + tuple((q, q.replace("PCA of the RNA ", "PCs ")) for q in pcas + joints if q in Z and q != pc):
         for k in Z:
             if k in (pc, base) or not k.startswith("SAILER"): continue
             for j, m in enumerate(measures):

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'Keys', 'get_device', 'seed_everything', 'seeded', 'torch_threads_kept', 'check_number', 'residual_pca',
-           'in_test', 'ci_size', 'data_dir', 'cache_dir']
+__all__ = ['RESIDUAL_PCA_GRAM_MAX', 'RESIDUAL_PCA_BLOCK', 'DATA_ENV', 'Keys', 'get_device', 'seed_everything', 'seeded',
+           'torch_threads_kept', 'check_number', 'residual_pca', 'in_test', 'ci_size', 'data_dir', 'cache_dir']
 
 # %% ../nbs/api/00_core.ipynb #278e75a1
 class Keys:
@@ -95,37 +95,70 @@ def check_number(name:str, # the argument's name, as the user wrote it
 
 
 # %% ../nbs/api/00_core.ipynb #7a1667d0
+RESIDUAL_PCA_GRAM_MAX = 8192   # residual_pca(clip=...) holds the features x features covariance (float64) up to this many features
+RESIDUAL_PCA_BLOCK = 2 ** 23   # residual_pca(clip=...) forms at most this many residuals (float64) at a time
+
 def residual_pca(X, # cells x features, dense or scipy sparse (e.g. normalised log expression)
                  covariates, # cells x k (or cells,) per-cell covariates regressed out of every column (an intercept is added)
                  n_comps:int=50, # components
                  scale:bool=True, # scale every residual column to unit variance (columns without variance get weight 0)
-                 seed:int=0, # seed of ARPACK's start vector
+                 seed:int=0, # seed of the eigensolver's start vector
+                 clip:float|None=None, # clip the (scaled) residuals to [-clip, clip] and centre them again (scanpy's `pp.scale(max_value=clip)`)
                 ) -> np.ndarray:
     "Scores (cells x n_comps, float32, by decreasing variance) of the PCA of X's residuals after regressing out `covariates`; sparse X stays sparse."
-    import scipy.sparse as sp
-    from scipy.sparse.linalg import LinearOperator, svds
+    import warnings, scipy.sparse as sp
+    from scipy.sparse.linalg import LinearOperator, svds, eigsh
     n, g = X.shape
     C = np.asarray(covariates, dtype=np.float64).reshape(n, -1)
     if not np.isfinite(C).all(): raise ValueError(f"covariates hold {int((~np.isfinite(C)).sum())} non-finite values; give finite numbers for every cell.")
     n_comps = check_number("n_comps", n_comps, integer=True, low=1, high=min(n, g) - 1)
+    if clip is not None: clip = check_number("clip", clip, low=0, low_open=True)
     Q = np.linalg.qr(np.column_stack([np.ones(n), C]))[0]                   # orthonormal basis of [1, covariates]
     X = X.tocsr() if sp.issparse(X) else np.asarray(X)
     QtX = np.asarray(X.T @ Q).T                                              # (k + 1) x g
     sq = np.asarray(X.multiply(X).sum(0)).ravel() if sp.issparse(X) else (X.astype(np.float64) ** 2).sum(0)
     var = np.maximum(sq - (QtX ** 2).sum(0), 0) / max(n - 1, 1)              # residual variance of every column
     w = np.where(var > 1e-12, 1 / np.sqrt(np.where(var > 1e-12, var, 1)), 0.0) if scale else np.ones(g)
-    def mv(V):                                                               # (I - Q Q^T) X diag(w) V
-        V = np.asarray(V, dtype=np.float64).reshape(g, -1) * w[:, None]
-        return np.asarray(X @ V) - Q @ (QtX @ V)
-    def rmv(U):                                                              # diag(w) X^T (I - Q Q^T) U
-        U = np.asarray(U, dtype=np.float64).reshape(n, -1)
-        return w[:, None] * (np.asarray(X.T @ U) - QtX.T @ (Q.T @ U))
-    op = LinearOperator((n, g), matvec=mv, rmatvec=rmv, matmat=mv, rmatmat=rmv, dtype=np.float64)
-    v0 = np.random.default_rng(seed).uniform(-1, 1, min(n, g))
-    U, s, Vt = svds(op, k=n_comps, v0=v0, solver="arpack")
-    o = np.argsort(s)[::-1]; U, s, Vt = U[:, o], s[o], Vt[o]
-    sign = np.sign(Vt[np.arange(len(o)), np.abs(Vt).argmax(1)]); sign[sign == 0] = 1   # deterministic signs (the largest loading positive)
-    return (U * (s * sign)).astype(np.float32)
+    v0 = np.random.default_rng(seed).uniform(-1, 1, g if clip is not None else min(n, g))
+    def signed(V):                                                           # deterministic signs (the largest loading of each component positive)
+        s = np.sign(V[np.abs(V).argmax(0), np.arange(V.shape[1])]); s[s == 0] = 1
+        return s
+    if clip is None:
+        def mv(V):                                                           # (I - Q Q^T) X diag(w) V
+            V = np.asarray(V, dtype=np.float64).reshape(g, -1) * w[:, None]
+            return np.asarray(X @ V) - Q @ (QtX @ V)
+        def rmv(U):                                                          # diag(w) X^T (I - Q Q^T) U
+            U = np.asarray(U, dtype=np.float64).reshape(n, -1)
+            return w[:, None] * (np.asarray(X.T @ U) - QtX.T @ (Q.T @ U))
+        op = LinearOperator((n, g), matvec=mv, rmatvec=rmv, matmat=mv, rmatmat=rmv, dtype=np.float64)
+        U, s, Vt = svds(op, k=n_comps, v0=v0, solver="arpack")
+        o = np.argsort(s)[::-1]; U, s, Vt = U[:, o], s[o], Vt[o]
+        return (U * (s * signed(Vt.T))).astype(np.float32)
+    step = max(1, RESIDUAL_PCA_BLOCK // g)                                   # cells per block (64 MB of float64 residuals by default)
+    def blocks():                                                            # the clipped, scaled residuals, a block of cells at a time
+        for lo in range(0, n, step):
+            B = X[lo:lo + step]; B = B.toarray() if sp.issparse(B) else np.asarray(B, dtype=np.float64)
+            R = (B - Q[lo:lo + step] @ QtX) * w
+            yield np.clip(R, -clip, clip, out=R)
+    m = sum(R.sum(0) for R in blocks()) / n                                  # clipping moves the column means: centre again
+    if g <= RESIDUAL_PCA_GRAM_MAX:                                           # covariance (times n - 1), features x features, held
+        G = sum(R.T @ R for R in blocks()) - n * np.outer(m, m)
+        lam, V = eigsh(G, k=n_comps, which="LA", v0=v0)
+    else:                                                                    # subspace iteration, one pass over the blocks per step
+        def cov(V): return sum(R.T @ (R @ V) for R in blocks()) - n * np.outer(m, m @ V)
+        Y = np.linalg.qr(np.random.default_rng(seed).standard_normal((g, min(g, n_comps + max(20, n_comps)))))[0]
+        prev = None
+        for _ in range(300):
+            GY = cov(Y); lam, W = np.linalg.eigh(Y.T @ GY)                   # Rayleigh-Ritz on the current subspace
+            top = lam[::-1][:n_comps]
+            if prev is not None and np.all(np.abs(top - prev) <= 1e-7 * top[0]): break
+            prev = top; Y = np.linalg.qr(GY)[0]
+        else: warnings.warn(f"residual_pca: the {n_comps} leading eigenvalues did not settle in 300 passes over the data; the last "
+                            "components may be approximate. Fewer n_comps, or fewer features (e.g. highly variable genes), converge faster.", stacklevel=2)
+        V = Y @ W                                                            # Ritz vectors of the last subspace
+    o = np.argsort(lam)[::-1][:n_comps]; V = V[:, o]; V = V * signed(V)
+    return np.concatenate([(R - m) @ V for R in blocks()]).astype(np.float32)
+
 
 # %% ../nbs/api/00_core.ipynb #420f2424
 def in_test() -> bool:

@@ -156,7 +156,7 @@ PCA_FLAVORS = ("regressed", "log")   # the default PCs: depth regressed out and 
 
 @torch_threads_kept()
 def _default_embedding(rna:AnnData, layer, n_pcs:int, where:str, depth:np.ndarray|None=None, flavor:str="regressed") -> str:
-    "Compute `n_pcs` PCs of normalised log RNA into `rna.obsm[PCA_KEY]`, and say so: with flavor 'regressed', after each gene's log RNA depth is regressed out and its residual scaled to unit variance."
+    "Compute `n_pcs` PCs of normalised log RNA into `rna.obsm[PCA_KEY]`, and say so: with flavor 'regressed', after each gene's log RNA depth is regressed out and its residual scaled to unit variance and clipped at 10."
     import scanpy as sc
     X = get_matrix(rna, layer)
     b = AnnData(X.astype(np.float32) if sp.issparse(X) else np.asarray(X, dtype=np.float32))
@@ -164,8 +164,8 @@ def _default_embedding(rna:AnnData, layer, n_pcs:int, where:str, depth:np.ndarra
     n = int(min(n_pcs, b.n_obs - 1, b.n_vars - 1))
     if flavor == "regressed":
         if depth is None: depth = np.asarray(X.sum(1)).ravel()
-        rna.obsm[PCA_KEY] = residual_pca(b.X, np.log(np.asarray(depth, dtype=np.float64)), n, scale=True, seed=0)
-        what = f"{n} PCs of normalised, log1p {_layer_name(layer)} of the RNA{where}, with each gene's log RNA depth regressed out and scaled to unit variance"
+        rna.obsm[PCA_KEY] = residual_pca(b.X, np.log(np.asarray(depth, dtype=np.float64)), n, scale=True, clip=10, seed=0)
+        what = f"{n} PCs of normalised, log1p {_layer_name(layer)} of the RNA{where}, with each gene's log RNA depth regressed out, scaled to unit variance and clipped at 10"
     else:
         sc.pp.pca(b, n_comps=n, random_state=0)
         rna.obsm[PCA_KEY] = b.obsm["X_pca"].astype(np.float32)
