@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['RESIDUAL_PCA_GRAM_MAX', 'RESIDUAL_PCA_BLOCK', 'DATA_ENV', 'Keys', 'get_device', 'seed_everything', 'seeded',
-           'torch_threads_kept', 'check_number', 'residual_pca', 'in_test', 'ci_size', 'data_dir', 'cache_dir']
+__all__ = ['RESIDUAL_PCA_GRAM_MAX', 'RESIDUAL_PCA_BLOCK', 'RESIDUAL_PCA_MAX_PASSES', 'DATA_ENV', 'Keys', 'get_device',
+           'seed_everything', 'seeded', 'torch_threads_kept', 'check_number', 'residual_pca', 'in_test', 'ci_size',
+           'data_dir', 'cache_dir']
 
 # %% ../nbs/api/00_core.ipynb #278e75a1
 class Keys:
@@ -97,6 +98,7 @@ def check_number(name:str, # the argument's name, as the user wrote it
 # %% ../nbs/api/00_core.ipynb #7a1667d0
 RESIDUAL_PCA_GRAM_MAX = 8192   # residual_pca(clip=...) holds the features x features covariance (float64) up to this many features
 RESIDUAL_PCA_BLOCK = 2 ** 23   # residual_pca(clip=...) forms at most this many residuals (float64) at a time
+RESIDUAL_PCA_MAX_PASSES = 300  # residual_pca(clip=...) with many features: most passes of the subspace iteration
 
 def residual_pca(X, # cells x features, dense or scipy sparse (e.g. normalised log expression)
                  covariates, # cells x k (or cells,) per-cell covariates regressed out of every column (an intercept is added)
@@ -148,13 +150,15 @@ def residual_pca(X, # cells x features, dense or scipy sparse (e.g. normalised l
         def cov(V): return sum(R.T @ (R @ V) for R in blocks()) - n * np.outer(m, m @ V)
         Y = np.linalg.qr(np.random.default_rng(seed).standard_normal((g, min(g, n_comps + max(20, n_comps)))))[0]
         prev = None
-        for _ in range(300):
+        for _ in range(RESIDUAL_PCA_MAX_PASSES):
             GY = cov(Y); lam, W = np.linalg.eigh(Y.T @ GY)                   # Rayleigh-Ritz on the current subspace
             top = lam[::-1][:n_comps]
             if prev is not None and np.all(np.abs(top - prev) <= 1e-7 * top[0]): break
             prev = top; Y = np.linalg.qr(GY)[0]
-        else: warnings.warn(f"residual_pca: the {n_comps} leading eigenvalues did not settle in 300 passes over the data; the last "
-                            "components may be approximate. Fewer n_comps, or fewer features (e.g. highly variable genes), converge faster.", stacklevel=2)
+        else:
+            warnings.warn(f"residual_pca: the {n_comps} leading eigenvalues did not settle in {RESIDUAL_PCA_MAX_PASSES} passes over the data; the last "
+                          "components may be approximate. Fewer n_comps, or fewer features (e.g. highly variable genes), converge faster.", stacklevel=2)
+            GY = cov(Y); lam, W = np.linalg.eigh(Y.T @ GY)                   # Rayleigh-Ritz on the last subspace
         V = Y @ W                                                            # Ritz vectors of the last subspace
     o = np.argsort(lam)[::-1][:n_comps]; V = V[:, o]; V = V * signed(V)
     return np.concatenate([(R - m) @ V for R in blocks()]).astype(np.float32)
