@@ -142,11 +142,13 @@ def residual_pca(X, # cells x features, dense or scipy sparse (e.g. normalised l
             B = X[lo:lo + step]; B = B.toarray() if sp.issparse(B) else np.asarray(B, dtype=np.float64)
             R = (B - Q[lo:lo + step] @ QtX) * w
             yield np.clip(R, -clip, clip, out=R)
-    m = sum(R.sum(0) for R in blocks()) / n                                  # clipping moves the column means: centre again
     if g <= RESIDUAL_PCA_GRAM_MAX:                                           # covariance (times n - 1), features x features, held
-        G = sum(R.T @ R for R in blocks()) - n * np.outer(m, m)
+        S, G = np.zeros(g), np.zeros((g, g))
+        for R in blocks(): S += R.sum(0); G += R.T @ R                      # one pass: column sums and cross-products
+        m = S / n; G -= n * np.outer(m, m)                                   # clipping moves the column means: centre again
         lam, V = eigsh(G, k=n_comps, which="LA", v0=v0)
     else:                                                                    # subspace iteration, one pass over the blocks per step
+        m = sum(R.sum(0) for R in blocks()) / n                              # clipping moves the column means: centre again
         def cov(V): return sum(R.T @ (R @ V) for R in blocks()) - n * np.outer(m, m @ V)
         Y = np.linalg.qr(np.random.default_rng(seed).standard_normal((g, min(g, n_comps + max(20, n_comps)))))[0]
         prev = None
