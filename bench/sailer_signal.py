@@ -15,7 +15,7 @@ A condition is one of
                   X and the data's spread (`simulate.simulate_scatac`); one batch
 SAILER is `sailer_snare_sweep.py`'s variant (default `drop=0.4`: the best setting found on the real data), trained as there
 (30 epochs, warm-up 3, cycle 10, seed 0, batch as a confounder); LSI is muon's (10 components after the first). Both are
-scored by `compare_sailer_reference.score` (Leiden NMI over resolutions 0.2-2.0 on a 50-NN graph, at resolution 1.0 and at
+scored by `compare_sailer_reference.score` (Leiden NMI over resolutions 0.2-2.0 on the 15-NN graph, at resolution 1.0 and at
 as many clusters as labelled types; MI with log depth). The last column is SAILER's best NMI minus LSI's.
 """
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """SAILER settings on the SNARE-seq cortex ATAC: Leiden NMI / ARI and MI with depth of each variant, scored as the `sailer_atac` tutorial.
 
 Usage:  python bench/sailer_snare_sweep.py VARIANT [VARIANT ...] [--epochs 30] [--warmup 3] [--cycle 10] [--threads T] [--cells N]
-        [--lsi] [--lsi-binary] [--per-type] [--save-latent DIR] [--leiden-seeds N] [--probe]
+        [--lsi] [--lsi-binary] [--per-type] [--save-latent DIR] [--leiden-seeds N] [--graph-k K,K,...] [--probe] [--data snare|granja]
+        [--depth-check]
 
 A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100-10, lambda 1, positive weight 30):
   default         no change
@@ -37,14 +38,20 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
 
 Data and scoring: `compare_sailer_reference.load` / `score` (10,309 cells, the 16,273 regions open in at least 10 cells,
-12 samples as batches, 23 labelled types; Leiden over resolutions 0.2-2.0 on a 50-NN graph), seed 0. `--lsi` adds
+12 samples as batches, 23 labelled types; Leiden over resolutions 0.2-2.0 on the 15-NN graph, scanpy's default), seed 0.
+`--data granja` trains and scores on the Granja 2019 bone-marrow subset instead (600 cells x 5,000 peaks, the 2 donors as
+batches, 6 types; cells with no open peak dropped, as the `sailer_atac` tutorial; `--cells` does not apply). `--lsi` adds
 muon's LSI (10 components after the first) as the baseline row. `--per-type` prints, for every labelled type, its cells and the
 share of their 15 nearest neighbours of the same type in each embedding (where an embedding loses the types apart), the same
 share by quartile of open regions per cell, and each
 SAILER latent's active dimensions (variance of the posterior means over the mean posterior variance, above 0.1).
 `--save-latent DIR` writes each embedding to DIR/NAME.npy. `--lsi-binary` adds LSI of the binarised matrix (what SAILER reads;
 the data hold counts 0-5). `--leiden-seeds N` repeats the clustering with Leiden seeds 0..N-1 on each embedding's graph and
-prints the mean best NMI, NMI at 1.0 and at as many clusters as types (one seed's partition can be a lucky one).
+prints the mean best NMI, NMI at 1.0 and at as many clusters as types (one seed's partition can be a lucky one);
+`--graph-k 15,30,50,90` repeats that on graphs of those numbers of neighbours (the thesis clusters over ranges of both).
+`--depth-check` (with `--lsi`) adds LSI with log depth regressed out of every component (a cubic in log depth,
+least squares) and each SAILER latent with standardised log depth appended as one more column (scaled to the latent's
+typical per-dimension spread): does LSI's lead come from the depth signal that SAILER is built to remove?
 `--probe` prints 5-fold cross-validated accuracy (and balanced accuracy) of a logistic regression (standardised inputs)
 and a 15-NN classifier predicting the labelled type from each embedding: how much of the type each one holds, whatever
 its geometry.
@@ -145,15 +152,40 @@ def capped_beta(base, beta_max):
     return Capped
 
 
-def leiden_seeds(latents:dict, atac, n:int) -> pd.DataFrame:
-    "Mean (and sd) over Leiden seeds 0..n-1 of the best NMI, the NMI at resolution 1.0 and at as many clusters as types, per embedding."
+def leiden_seeds(latents:dict, atac, n:int, ks=(15,)) -> pd.DataFrame:
+    "Mean (and sd) over Leiden seeds 0..n-1 of the best NMI, the NMI at resolution 1.0 and at as many clusters as types, per embedding and graph size k."
     from sc_integrate.metrics import neighbors
     lab = atac.obs["cell_type"].astype(str).to_numpy(); rows = {}
     for name, Z in latents.items():
-        z = np.ascontiguousarray(Z, dtype=np.float32); nn = neighbors(z, 50)
-        v = pd.DataFrame([nmi_measures(z, lab, nn, seed) for seed in range(n)]).drop(columns="ARI (best)")
-        rows[name] = {f"{m} {w}": f(v[m]) for m in v.columns for w, f in (("mean", np.mean), ("sd", lambda x: x.std(ddof=1) if len(x) > 1 else np.nan))}
-    return pd.DataFrame(rows).T
+        z = np.ascontiguousarray(Z, dtype=np.float32); nn = neighbors(z, max(50, *ks))
+        for k in ks:
+            v = pd.DataFrame([nmi_measures(z, lab, nn, seed, k) for seed in range(n)]).drop(columns="ARI (best)")
+            rows[(name, k)] = {f"{m} {w}": f(v[m]) for m in v.columns for w, f in (("mean", np.mean), ("sd", lambda x: x.std(ddof=1) if len(x) > 1 else np.nan))}
+    out = pd.DataFrame(rows).T; out.index.names = ["embedding", "graph k"]
+    return out if len(ks) > 1 else out.droplevel(1)
+
+
+def depth_check(latents:dict, atac) -> dict:
+    "LSI with a cubic in log depth regressed out of every component, and every other embedding with standardised log depth appended as a column."
+    ld = np.log(np.asarray((atac.X > 0).sum(1)).ravel()); x = (ld - ld.mean()) / ld.std()
+    out = {}
+    for name, Z in latents.items():
+        Z = np.asarray(Z, dtype=np.float64)
+        if name.startswith("LSI"):
+            V = np.vander(x, 4); coef, *_ = np.linalg.lstsq(V, Z, rcond=None)
+            out[f"{name}, log depth regressed out"] = Z - V @ coef
+        else:
+            spread = np.sqrt(((Z - Z.mean(0)) ** 2).sum(1).mean() / Z.shape[1])   # typical per-dimension spread
+            out[f"{name} + log depth column"] = np.c_[Z, spread * x]
+    return out
+
+
+def load_granja():
+    "The Granja 2019 bone-marrow scATAC subset as the `sailer_atac` tutorial reads it: obs 'batch' (donor) and 'cell_type'; cells with no open peak dropped."
+    from sc_integrate.datasets import load_dataset
+    gr = load_dataset("granja2019_atac", download=False).copy()
+    gr.obs["batch"] = pd.Categorical(gr.obs["Group"].astype(str)); gr.obs["cell_type"] = pd.Categorical(gr.obs["BioClassification"].astype(str))
+    return gr[np.asarray((gr.X > 0).sum(1)).ravel() > 0].copy()
 
 
 def probe(latents:dict, atac) -> pd.DataFrame:
@@ -255,11 +287,17 @@ def main():
     p.add_argument("--lsi-binary", action="store_true")
     p.add_argument("--leiden-seeds", type=int, default=None)
     p.add_argument("--probe", action="store_true")
+    p.add_argument("--graph-k", default="15", help="comma-separated graph sizes for --leiden-seeds")
+    p.add_argument("--data", choices=("snare", "granja"), default="snare")
+    p.add_argument("--depth-check", action="store_true")
     a = p.parse_args()
+    ks = tuple(int(x) for x in a.graph_k.split(","))
+    if a.graph_k != "15" and not a.leiden_seeds: raise SystemExit("--graph-k scores with --leiden-seeds N; give both")
     specs = {v: parse(v) for v in a.variants}
     if a.threads: torch.set_num_threads(a.threads)
     warnings.filterwarnings("ignore")
-    atac = load(a.cells).mod["atac"]
+    if a.data == "granja" and a.cells: raise SystemExit("--cells subsamples the SNARE-seq set only")
+    atac = load(a.cells).mod["atac"] if a.data == "snare" else load_granja()
     print(f"{atac.n_obs} cells x {atac.n_vars} regions; {a.epochs} epochs (warm-up {a.warmup}, cycle {a.cycle}); "
           f"{torch.get_num_threads()} threads on {platform.machine()}; " + ", ".join(f"{q} {version(q)}" for q in ("sc-integrate", "torch")))
     rows, latents = {}, {}
@@ -276,6 +314,10 @@ def main():
     if a.lsi_binary:                     # LSI of what SAILER reads: the matrix binarised
         b = atac.copy(); b.X = (b.X > 0).astype(np.float32); name = "LSI (muon, 10, binarised)"
         latents[name] = lsi10(b); rows[name] = {**score(latents[name], atac, 50), "train s": np.nan}
+    if a.depth_check:
+        if not a.lsi: raise SystemExit("--depth-check needs --lsi")
+        for name, Z in depth_check(latents, atac).items():
+            latents[name] = Z; rows[name] = {**score(Z, atac, 50), "train s": np.nan}
     if a.save_latent:
         Path(a.save_latent).mkdir(parents=True, exist_ok=True)
         for name, Z in latents.items(): np.save(Path(a.save_latent) / f"{name.replace(' ', '_').replace('/', '_')}.npy", Z)
@@ -284,7 +326,7 @@ def main():
             print("\nshare of each type's 15 nearest neighbours of the same type\n" + per_type(latents, atac).round(3).to_string())
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         if a.leiden_seeds:
-            print(f"\nmean and sd over Leiden seeds 0-{a.leiden_seeds - 1}\n" + leiden_seeds(latents, atac, a.leiden_seeds).round(3).to_string())
+            print(f"\nmean and sd over Leiden seeds 0-{a.leiden_seeds - 1}\n" + leiden_seeds(latents, atac, a.leiden_seeds, ks).round(3).to_string())
         if a.probe:
             print("\nthe labelled type predicted from each embedding (5-fold cross-validation)\n" + probe(latents, atac).round(3).to_string())
         print("\n" + pd.DataFrame(rows).T.round(3).to_string())

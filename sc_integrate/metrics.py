@@ -263,15 +263,19 @@ def clustering_curve(X:np.ndarray, # embedding (n_cells, n_dims)
                      labels, # ground-truth labels
                      resolutions=(0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 2.0), # resolutions to cluster at
                      method:str="leiden", # "leiden" or "louvain"
-                     nn:NeighborsResults|None=None, # precomputed neighbours of X (else 15 are computed)
+                     nn:NeighborsResults|None=None, # precomputed neighbours of X (else `k` are computed)
                      seed:int=0, # clustering seed
+                     k:int=15, # neighbours of the graph clustered: the first `k` of `nn` (scanpy's default graph has 15)
                      silhouette_sample:int|None=20_000, # cells subsampled for the silhouette (None = all)
                      n_clusters=None, # numbers of clusters to reach instead of `resolutions` (SAILERX's equal-count comparison)
                     ) -> pd.DataFrame:
     "ARI, NMI and cluster silhouette over a grid of resolutions, or at given numbers of clusters (the whole curve, as SAILERX reports)."
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
     X = _as_float32(X); labels = np.asarray(labels); _check_len(len(X), labels=labels)
-    nn = nn if nn is not None else neighbors(X, 15)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1: raise ValueError(f"k={k!r} must be a positive integer.")
+    nn = nn if nn is not None else neighbors(X, k)
+    if k > nn.n_neighbors and nn.n_neighbors < len(X) - 1:
+        raise ValueError(f"k={k} neighbours asked for the graph, but `nn` holds {nn.n_neighbors}: compute `neighbors(X, {k})` or pass k <= {nn.n_neighbors}.")
     def row(cl, r):
         n_cl = len(np.unique(cl))
         sil = np.nan
@@ -280,8 +284,8 @@ def clustering_curve(X:np.ndarray, # embedding (n_cells, n_dims)
             sil = float(silhouette_score(X, cl, sample_size=ss, random_state=seed))
         return dict(resolution=r, n_clusters=n_cl, ari=adjusted_rand_score(labels, cl),
                     nmi=normalized_mutual_info_score(labels, cl, average_method="arithmetic"), silhouette=sil)
-    if n_clusters is None: return pd.DataFrame([row(cluster(nn, r, method, seed), r) for r in resolutions])
-    return pd.DataFrame([{"target_clusters": int(t), **row(*cluster_to_count(nn, t, method, seed))} for t in np.atleast_1d(n_clusters)])
+    if n_clusters is None: return pd.DataFrame([row(cluster(nn, r, method, seed, k), r) for r in resolutions])
+    return pd.DataFrame([{"target_clusters": int(t), **row(*cluster_to_count(nn, t, method, seed, k))} for t in np.atleast_1d(n_clusters)])
 
 
 # %% ../nbs/api/40_metrics.ipynb #3eaf8933
