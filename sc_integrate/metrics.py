@@ -194,15 +194,22 @@ def _graph(nn:NeighborsResults):
     g.to_undirected(mode="each")   # both directions as separate edges, as scanpy does
     return g
 
-def cluster(nn:NeighborsResults, # neighbours (the first 15 are used, as scanpy's default graph)
+def _check_graph_k(nn:NeighborsResults|None, k) -> None:
+    "Refuse a `k` that is not a positive integer, or a graph of `k` neighbours that `nn` cannot give (fewer stored, and not all the other cells)."
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1: raise ValueError(f"k={k!r} must be a positive integer.")
+    if nn is not None and k > nn.n_neighbors and nn.n_neighbors < nn.indices.shape[0] - 1:
+        raise ValueError(f"k={k} neighbours asked for the graph, but `nn` holds {nn.n_neighbors}: compute `neighbors(X, {k})` or pass k <= {nn.n_neighbors}.")
+
+def cluster(nn:NeighborsResults, # neighbours (the first `k` are used)
             resolution:float=1.0, # resolution of the modularity
             method:str="leiden", # "leiden" or "louvain"
             seed:int=0, # seed of the random generator
-            k:int=15, # neighbours of the graph
+            k:int=15, # neighbours of the graph (scanpy's default graph has 15)
            ) -> np.ndarray:
     "Leiden or Louvain clusters (integer per cell) of the UMAP-weighted kNN graph."
     import igraph
     if method not in ("leiden", "louvain"): raise ValueError(f"method={method!r} must be 'leiden' or 'louvain'.")
+    _check_graph_k(nn, k)
     g = _graph(nn.subset_neighbors(min(k, nn.n_neighbors)))
     igraph.set_random_number_generator(random.Random(seed))
     try:
@@ -272,10 +279,9 @@ def clustering_curve(X:np.ndarray, # embedding (n_cells, n_dims)
     "ARI, NMI and cluster silhouette over a grid of resolutions, or at given numbers of clusters (the whole curve, as SAILERX reports)."
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
     X = _as_float32(X); labels = np.asarray(labels); _check_len(len(X), labels=labels)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1: raise ValueError(f"k={k!r} must be a positive integer.")
+    if nn is not None and nn.indices.shape[0] != len(X): raise ValueError(f"`nn` holds neighbours of {nn.indices.shape[0]} cells, X has {len(X)}.")
+    _check_graph_k(nn, k)                                                    # before any neighbour search
     nn = nn if nn is not None else neighbors(X, k)
-    if k > nn.n_neighbors and nn.n_neighbors < len(X) - 1:
-        raise ValueError(f"k={k} neighbours asked for the graph, but `nn` holds {nn.n_neighbors}: compute `neighbors(X, {k})` or pass k <= {nn.n_neighbors}.")
     def row(cl, r):
         n_cl = len(np.unique(cl))
         sil = np.nan
@@ -641,6 +647,10 @@ def score_embedding(X:np.ndarray, # embedding (n_cells, n_dims)
     Xs = standardize(X) if standardize_dims else X
     times, vals, extras = {}, {}, {}
     t0 = time.perf_counter()
+    if nn is not None:                                                   # the user's neighbours: of these cells, and enough of them
+        if nn.indices.shape[0] != len(X): raise ValueError(f"`nn` holds neighbours of {nn.indices.shape[0]} cells, the embedding has {len(X)}.")
+        need = min(90, len(X) - 1)
+        if nn.n_neighbors < need: raise ValueError(f"`nn` holds {nn.n_neighbors} neighbours per cell; the metrics need {need} (scib-metrics' graph): pass `neighbors(X, 90)` or leave nn=None.")
     nn = nn if nn is not None else neighbors(Xs, 90)
     times["neighbors"] = time.perf_counter() - t0
     nn50, nn15 = nn.subset_neighbors(min(50, nn.n_neighbors)), nn.subset_neighbors(min(15, nn.n_neighbors))
