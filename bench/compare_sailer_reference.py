@@ -61,11 +61,11 @@ def nmi_measures(Z, labels, nn, seed=0, k=15) -> dict:
             f"NMI ({n_types} clusters)": float(at_n.nmi)}
 
 
-def score(Z, atac, k):
-    "`nmi_measures` (Leiden on the graph of the first 15 of the `k` neighbours computed, as scanpy's default graph) and the MI with log depth."
+def score(Z, atac):
+    "`nmi_measures` (Leiden on the 15-NN graph, scanpy's default) and the MI with log depth."
     from sc_integrate.metrics import neighbors, mutual_information
     lab = atac.obs["cell_type"].astype(str).to_numpy()
-    nn = neighbors(np.ascontiguousarray(Z, dtype=np.float32), k)
+    nn = neighbors(np.ascontiguousarray(Z, dtype=np.float32), 15)
     depth = np.log(np.asarray((atac.X > 0).sum(1)).ravel())
     return {**nmi_measures(Z, lab, nn), "MI depth": mutual_information(Z, depth)}
 
@@ -107,7 +107,6 @@ def main():
         import muon as mu
         b = atac.copy(); mu.atac.pp.tfidf(b, scale_factor=1e4); mu.atac.tl.lsi(b, n_comps=11)
         Z["LSI (muon, 10)"] = b.obsm["X_lsi"][:, 1:]
-        k = 50
     else:
         import mudata as md
         from sc_integrate.models.sailerx import SAILERX, PCA_KEY
@@ -130,10 +129,9 @@ def main():
             r = peer_sailer.train_reference_sailerx(atac.X, pcs, depth, atac.var["chrom"].astype(str).to_numpy(), repo=a.sailerx_repo,
                                                     epochs=E, warmup=W, cycle=C, lr=a.lr, threads=a.threads)
             Z["SAILERX (reference code, depth only)"], secs["SAILERX (reference code, depth only)"] = r["latent"], r["seconds"]
-        k = 15
-    rows = {name: {**score(z, atac, k), "train s": secs.get(name, np.nan)} for name, z in Z.items()}
+    rows = {name: {**score(z, atac), "train s": secs.get(name, np.nan)} for name, z in Z.items()}
     with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(f"\nkNN k = {k} for the Leiden graph; resolutions {RESOLUTIONS}\n" + pd.DataFrame(rows).T.round(3).to_string())
+        print(f"\nLeiden on the 15-NN graph; resolutions {RESOLUTIONS}\n" + pd.DataFrame(rows).T.round(3).to_string())
     print(f"\n{time.time() - t0:.0f} s in all")
 
 

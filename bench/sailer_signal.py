@@ -61,7 +61,7 @@ def condition(atac, cond:str):
 
 def scores(Z, atac) -> dict:
     "`compare_sailer_reference.score`, its 'NMI (N clusters)' renamed 'NMI (as many clusters as types)'."
-    return {("NMI (as many clusters as types)" if k.endswith(" clusters)") else k): v for k, v in score(Z, atac, 50).items()}
+    return {("NMI (as many clusters as types)" if k.endswith(" clusters)") else k): v for k, v in score(Z, atac).items()}
 
 
 def main():

@@ -157,7 +157,7 @@ def leiden_seeds(latents:dict, atac, n:int, ks=(15,)) -> pd.DataFrame:
     from sc_integrate.metrics import neighbors
     lab = atac.obs["cell_type"].astype(str).to_numpy(); rows = {}
     for name, Z in latents.items():
-        z = np.ascontiguousarray(Z, dtype=np.float32); nn = neighbors(z, max(50, *ks))
+        z = np.ascontiguousarray(Z, dtype=np.float32); nn = neighbors(z, max(ks))
         for k in ks:
             v = pd.DataFrame([nmi_measures(z, lab, nn, seed, k) for seed in range(n)]).drop(columns="ARI (best)")
             rows[(name, k)] = {f"{m} {w}": f(v[m]) for m in v.columns for w, f in (("mean", np.mean), ("sd", lambda x: x.std(ddof=1) if len(x) > 1 else np.nan))}
@@ -304,20 +304,20 @@ def main():
     for name, s in specs.items():
         m, t = fit(atac, s, a.epochs, a.warmup, a.cycle)
         Z = m.get_latent_representation(); latents[name] = Z
-        rows[name] = {**score(Z, atac, 50), "train s": t}
+        rows[name] = {**score(Z, atac), "train s": t}
         if a.per_type:
             print(name, "active dimensions:", active_dims(m), flush=True)
         print(name, {k: round(float(x), 3) for k, x in rows[name].items()}, flush=True)
     if a.lsi:
         latents["LSI (muon, 10)"] = lsi10(atac)
-        rows["LSI (muon, 10)"] = {**score(latents["LSI (muon, 10)"], atac, 50), "train s": np.nan}
+        rows["LSI (muon, 10)"] = {**score(latents["LSI (muon, 10)"], atac), "train s": np.nan}
     if a.lsi_binary:                     # LSI of what SAILER reads: the matrix binarised
         b = atac.copy(); b.X = (b.X > 0).astype(np.float32); name = "LSI (muon, 10, binarised)"
-        latents[name] = lsi10(b); rows[name] = {**score(latents[name], atac, 50), "train s": np.nan}
+        latents[name] = lsi10(b); rows[name] = {**score(latents[name], atac), "train s": np.nan}
     if a.depth_check:
         if not a.lsi: raise SystemExit("--depth-check needs --lsi")
         for name, Z in depth_check(latents, atac).items():
-            latents[name] = Z; rows[name] = {**score(Z, atac, 50), "train s": np.nan}
+            latents[name] = Z; rows[name] = {**score(Z, atac), "train s": np.nan}
     if a.save_latent:
         Path(a.save_latent).mkdir(parents=True, exist_ok=True)
         for name, Z in latents.items(): np.save(Path(a.save_latent) / f"{name.replace(' ', '_').replace('/', '_')}.npy", Z)
