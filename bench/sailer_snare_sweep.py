@@ -33,6 +33,9 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
                   structure; a patch of the module in this script only)
   lam=L           lambda_mi=L (default 1; 0 = the plain conditional VAE)
   beta=B          the cyclical KL weight rises to B instead of 1 (a subclass of SAILER in this script only)
+  depthlogit      a learned per-region slope on standardised log depth added to the decoder's logits (logit_g + a_g s, a_g
+                  starting at 0): depth enters each region's logit directly, as in a GLM, besides the decoder's input; a
+                  patch of the module in this script only
   clip=C          grad_clip=C: a gradient norm, auto (`train.SpikeClip`, SAILER's default since 2026-12-05) or off (none, the
                   default before)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
@@ -65,7 +68,7 @@ import numpy as np, pandas as pd, torch
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, nmi_measures, score
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit"}
 
 
 def parse(variant: str) -> dict:
@@ -244,6 +247,13 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int):
         with torch.no_grad():
             bound = 1 / np.sqrt(lin.in_features); lin.weight.uniform_(-bound, bound, generator=g); lin.bias.uniform_(-bound, bound, generator=g)
         m.module.decoder = lin
+    if "depthlogit" in s:
+        from sc_integrate.core import Keys
+        mod = m.module; mod.depth_slope = torch.nn.Parameter(torch.zeros(mod.n_input)); gen = mod.generative
+        def generative(inference_outputs, batch, gen=gen, mod=mod):
+            out = gen(inference_outputs, batch)
+            return {**out, "logits": out["logits"] + batch[Keys.DEPTH].reshape(-1, 1) * mod.depth_slope}
+        mod.generative = generative
     if "nodepth" in s:
         conf = m.module.confounders
         def no_depth(batch, conf=conf):

@@ -117,9 +117,16 @@ def residual_pca(X, # cells x features, dense or scipy sparse (e.g. normalised l
     if clip is not None: clip = check_number("clip", clip, low=0, low_open=True)
     Q = np.linalg.qr(np.column_stack([np.ones(n), C]))[0]                   # orthonormal basis of [1, covariates]
     X = X.tocsr() if sp.issparse(X) else np.asarray(X)
+    if sp.issparse(X) and not X.has_canonical_format: X = X.copy(); X.sum_duplicates()   # the caller's matrix is left as it is
+    step = max(1, RESIDUAL_PCA_BLOCK // g)                                   # cells per block (64 MB of float64 values by default)
     QtX = np.asarray(X.T @ Q).T                                              # (k + 1) x g
-    sq = np.asarray(X.multiply(X).sum(0)).ravel() if sp.issparse(X) else (X.astype(np.float64) ** 2).sum(0)
-    var = np.maximum(sq - (QtX ** 2).sum(0), 0) / max(n - 1, 1)              # residual variance of every column
+    c = np.asarray(X.sum(0), dtype=np.float64).ravel() / n                   # column means
+    if sp.issparse(X):                                                       # sum of (x - c)^2: the stored entries, then c^2 per implicit zero
+        d = X.data - c[X.indices]
+        ss = np.bincount(X.indices, weights=d * d, minlength=g) + (n - np.bincount(X.indices, minlength=g)) * c * c
+    else: ss = sum(((np.asarray(X[lo:lo + step], dtype=np.float64) - c) ** 2).sum(0) for lo in range(0, n, step))
+    QtXc = QtX - np.outer(Q.sum(0), c)                                       # Q^T (X - 1 c^T): the centred columns' projections
+    var = np.maximum(ss - (QtXc ** 2).sum(0), 0) / max(n - 1, 1)             # residual variance of every column, without cancelling against the means
     w = np.where(var > 1e-12, 1 / np.sqrt(np.where(var > 1e-12, var, 1)), 0.0) if scale else np.ones(g)
     v0 = np.random.default_rng(seed).uniform(-1, 1, g if clip is not None else min(n, g))
     def signed(V):                                                           # deterministic signs (the largest loading of each component positive)
@@ -136,7 +143,6 @@ def residual_pca(X, # cells x features, dense or scipy sparse (e.g. normalised l
         U, s, Vt = svds(op, k=n_comps, v0=v0, solver="arpack")
         o = np.argsort(s)[::-1]; U, s, Vt = U[:, o], s[o], Vt[o]
         return (U * (s * signed(Vt.T))).astype(np.float32)
-    step = max(1, RESIDUAL_PCA_BLOCK // g)                                   # cells per block (64 MB of float64 residuals by default)
     def blocks():                                                            # the clipped, scaled residuals, a block of cells at a time
         for lo in range(0, n, step):
             B = X[lo:lo + step]; B = B.toarray() if sp.issparse(B) else np.asarray(B, dtype=np.float64)
