@@ -20,7 +20,7 @@ from sailer_snare_sweep import fit, parse, leiden_seeds, load_granja
 from compare_sailer_reference import load, score
 
 
-def bn_check(m, atac) -> dict:
+def bn_check(m) -> dict:
     "The latent as computed, and with the encoder's BatchNorm statistics recalibrated without dropout."
     Z0 = m.get_latent_representation()
     bns = [b for b in m.module.encoder.modules() if isinstance(b, torch.nn.BatchNorm1d)]
@@ -37,10 +37,11 @@ def bn_check(m, atac) -> dict:
     return {"SAILER": Z0, "SAILER, BN recalibrated without dropout": m.get_latent_representation()}
 
 
-def refine(m, atac, passes, lr=1e-2) -> dict:
+def refine(m, passes, lr=1e-2) -> dict:
     "The encoder's posterior means, and the means after each number of per-cell optimisation passes in `passes`."
     from sc_integrate.models.sailer import sparse_bce
     from sc_integrate.data.loaders import sequential_batches
+    from sc_integrate.core import Keys
     Z0 = m.get_latent_representation(); mod = m.module; mod.eval()
     for p in mod.parameters(): p.requires_grad_(False)
     ds, _ = m._query(None, "error"); bs = 1024
@@ -52,7 +53,7 @@ def refine(m, atac, passes, lr=1e-2) -> dict:
     for ep in range(1, max(passes) + 1):
         tot = 0.0
         for i, b in enumerate(batches):
-            lo = i * bs; hi = lo + b["depth"].shape[0]
+            lo = i * bs; hi = lo + b[Keys.DEPTH].shape[0]
             m_, l_ = mu[lo:hi], lv[lo:hi]
             z = m_ + torch.exp(0.5 * l_) * torch.randn(m_.shape, generator=g)
             logits = mod.generative({"z": z}, b)["logits"]
@@ -63,7 +64,7 @@ def refine(m, atac, passes, lr=1e-2) -> dict:
             opt.zero_grad(); loss.backward(); opt.step(); tot += float(loss)
         if ep in passes:
             lat[f"refined, {ep} passes"] = mu.detach().numpy().copy()
-            print(ep, "passes, loss", round(tot / len(atac)), f"{time.time() - t0:.0f} s", "mean |change|", float((mu.detach() - torch.as_tensor(Z0)).abs().mean()), flush=True)
+            print(ep, "passes, loss", round(tot / mu.shape[0]), f"{time.time() - t0:.0f} s", "mean |change|", float((mu.detach() - torch.as_tensor(Z0)).abs().mean()), flush=True)
     return lat
 
 
@@ -74,8 +75,8 @@ def main():
     variant = sys.argv[3] if len(sys.argv) > 3 else "drop=0.4"
     atac = load(None).mod["atac"] if data == "snare" else load_granja()
     m, t = fit(atac, parse(variant), 30, 3, 10); print("train s", round(t), flush=True)
-    if mode == "bn": lat = bn_check(m, atac)
-    else: lat = refine(m, atac, [int(x) for x in (sys.argv[4] if len(sys.argv) > 4 else "10,30,100").split(",")], float(sys.argv[5]) if len(sys.argv) > 5 else 1e-2)
+    if mode == "bn": lat = bn_check(m)
+    else: lat = refine(m, [int(x) for x in (sys.argv[4] if len(sys.argv) > 4 else "10,30,100").split(",")], float(sys.argv[5]) if len(sys.argv) > 5 else 1e-2)
     print(pd.DataFrame({k: score(z, atac) for k, z in lat.items()}).T.round(3).to_string())
     print(leiden_seeds(lat, atac, 4).round(3).to_string())
 
