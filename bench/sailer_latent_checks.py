@@ -6,13 +6,18 @@ Usage:  python bench/sailer_latent_checks.py bn [snare|granja] [VARIANT]
 VARIANT is a `sailer_snare_sweep.py` variant (default drop=0.4), trained for 30 epochs (warm-up 3, cycle 10), seed 0.
   bn      Dropout and BatchNorm: the encoder's BatchNorm running statistics are accumulated while dropout is active, but the
           latent is computed without dropout (a "variance shift"). Recalibrates them over one pass of the data with dropout
-          off (cumulative averages), prints the ratio of the new running variances to the old, and scores both latents.
+          off (cumulative averages) with the cells in the order of the file, 512 per minibatch, prints the ratio of the new
+          running variances to the old, and scores both latents; then, from the trained state again, the engine's
+          `Trainer.recalibrate_batchnorm()` (what `train(precise_bn=True)` runs: the training minibatches, shuffled, of the
+          training size, every BatchNorm of the module) and scores that latent too. The Granja file is sorted by cell type,
+          so there the in-order minibatches are not samples of the data: read the engine's row (bench/RESULTS.md,
+          2026-12-06, "Precise BatchNorm").
   refine  Amortisation gap: starting from the encoder's posterior (mu, log var), every cell's posterior is optimised on its own
           training objective ((1 + lambda) x weighted BCE + KL to N(0, I), z sampled by reparametrisation; the MI penalty,
           a minibatch term, is left out) with the trained decoder fixed (eval mode), Adam at LR (default 1e-2), minibatches of
           1,024 cells in order; the posterior means after each number of passes in PASSES (default 10,30,100) are scored.
 """
-import sys, time, warnings
+import copy, sys, time, warnings
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent)); warnings.filterwarnings("ignore")
 import numpy as np, torch, pandas as pd
@@ -22,7 +27,7 @@ from compare_sailer_reference import load, score
 
 def bn_check(m) -> dict:
     "The latent as computed, and with the encoder's BatchNorm statistics recalibrated without dropout."
-    Z0 = m.get_latent_representation()
+    Z0 = m.get_latent_representation(); trained = copy.deepcopy(m.module.state_dict())
     bns = [b for b in m.module.encoder.modules() if isinstance(b, torch.nn.BatchNorm1d)]
     before = [(b.running_mean.clone(), b.running_var.clone()) for b in bns]
     for b in bns: b.reset_running_stats(); b.momentum = None          # cumulative average over the pass
@@ -34,7 +39,9 @@ def bn_check(m) -> dict:
     for (rm, rv), b in zip(before, bns):
         print("BN", b.num_features, "var ratio (recalibrated / training running) median", float((b.running_var / rv).median()),
               "mean shift / sd", float(((b.running_mean - rm).abs() / rv.sqrt()).median()))
-    return {"SAILER": Z0, "SAILER, BN recalibrated without dropout": m.get_latent_representation()}
+    Z1 = m.get_latent_representation()
+    m.module.load_state_dict(trained); m.trainer.recalibrate_batchnorm()
+    return {"SAILER": Z0, "SAILER, BN recalibrated without dropout": Z1, "SAILER, the engine's recalibration": m.get_latent_representation()}
 
 
 def refine(m, passes, lr=1e-2) -> dict:

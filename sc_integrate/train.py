@@ -4,7 +4,7 @@
 
 # %% ../nbs/api/20_train.ipynb #a8fef1ba
 from __future__ import annotations
-import contextlib, copy, ctypes, functools, math, os, pickle, secrets, shutil, sys, threading, time
+import contextlib, copy, ctypes, functools, math, os, pickle, platform, secrets, shutil, sys, threading, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -18,8 +18,8 @@ from .data.loaders import Loader, BatchLoader, ZipLoader, index_device
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'PRECISIONS', 'LR_INTERVALS', 'GRAD_CLIPS', 'Schedule', 'Constant', 'LinearWarmup', 'Cyclical',
-           'Callback', 'make_optimizer', 'check_grad_clip', 'SpikeClip', 'TrainingPlan', 'AdversarialPlan',
-           'glibc_version', 'malloc_tuned_by_user', 'retained_heap', 'StateBuffer', 'Trainer']
+           'Callback', 'cpu_has_bf16', 'make_optimizer', 'check_grad_clip', 'SpikeClip', 'TrainingPlan',
+           'AdversarialPlan', 'glibc_version', 'malloc_tuned_by_user', 'retained_heap', 'StateBuffer', 'Trainer']
 
 # %% ../nbs/api/20_train.ipynb #0f4661d1
 from .module import LossOutput, BaseModule   # re-exported: the contract lives in `sc_integrate.module`
@@ -100,6 +100,13 @@ class Callback:
 OPTIMIZERS = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}
 PRECISIONS = ("32", "bf16")
 LR_INTERVALS = ("epoch", "step")
+
+def cpu_has_bf16() -> bool|None:
+    "Whether this CPU multiplies bfloat16 in hardware (x86: AVX512-BF16 or AMX); None where torch cannot tell (other processors)."
+    if platform.machine().lower() not in ("x86_64", "amd64"): return None
+    checks = [getattr(torch.cpu, n, None) for n in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    if None in checks: return None
+    return bool(any(f() for f in checks))
 
 def make_optimizer(params:list, # parameters to update
                    name:str="adamw", # "adamw" (decoupled weight decay) or "adam"
@@ -196,6 +203,11 @@ class TrainingPlan:
              ):
         "Build optimisers, schedulers and the (compiled) forward-backward function."
         if precision not in PRECISIONS: raise ValueError(f"precision={precision!r} must be one of {PRECISIONS}.")
+        if precision == "bf16" and torch.device(device).type == "cpu" and cpu_has_bf16() is False:
+            warnings.warn(f"precision='bf16' on a CPU without bfloat16 instructions (no AVX512-BF16 or AMX; torch reports "
+                          f"{torch.backends.cpu.get_cpu_capability()}): autocast emulates the bf16 products, which is usually several "
+                          "times slower than float32 (bench/RESULTS.md: 4.6x for SAILER's decoder on an AMD EPYC). Train with precision='32'.",
+                          stacklevel=3)
         if not hasattr(module, "inference") or not callable(module):
             raise TypeError(f"{type(module).__name__} is not a BaseModule: define inference/generative/loss (see `sc_integrate.module`).")
         self.module, self.device, self.precision = module, torch.device(device), precision
@@ -432,6 +444,7 @@ class Trainer:
                  progress:bool=True, # show a tqdm progress bar
                  device:str|torch.device="auto", # training device
                  retain_memory:bool|None=None, # keep freed memory in the process during `fit` (`retained_heap`); None = on for CPU training
+                 precise_bn:bool|int=False, # after training, recompute BatchNorm statistics with dropout off (`recalibrate_batchnorm`) over one epoch's minibatches (True) or this many
                 ):
         self.module, self.device, self.run_meta = module, get_device(device), run_meta
         if max_epochs is None and max_steps is None: raise ValueError("give max_epochs or max_steps.")
@@ -454,6 +467,9 @@ class Trainer:
         self.early_stopping_patience, self.early_stopping_key = early_stopping_patience, early_stopping_key
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.checkpoint_every, self.keep_checkpoints = checkpoint_every, keep_checkpoints
+        if isinstance(precise_bn, bool) or precise_bn is None: self.precise_bn = bool(precise_bn)
+        else: self.precise_bn = check_number("precise_bn", precise_bn, integer=True, low=1)   # a number of minibatches
+        self.bn_recalibrated = 0          # minibatches of the last BatchNorm recalibration (0: none)
         if self.checkpoint_every and not self.checkpoint_dir: raise ValueError("checkpoint_every needs checkpoint_dir.")
         self.module.to(self.device)
         # the trainer's own random stream: seeded here, used inside `fit` only, so the user's generators are never touched
@@ -686,12 +702,43 @@ class Trainer:
             if self.checkpoint_every and (self.epoch % self.checkpoint_every == 0 or done): self._write_checkpoints()
             if stop: break
         bar.close()
-        if self._es["best_epoch"]:                            # early stopping keeps the best epoch
-            self._best.restore(self.module)
-            if self.checkpoint_dir: self.save_checkpoint(self.checkpoint_dir / "best.pt")
+        if self._es["best_epoch"]: self._best.restore(self.module)   # early stopping keeps the best epoch
+        if self.precise_bn: self.recalibrate_batchnorm(None if self.precise_bn is True else self.precise_bn)
+        if self._es["best_epoch"] and self.checkpoint_dir: self.save_checkpoint(self.checkpoint_dir / "best.pt")
         self.module.eval()
         for cb in self.callbacks: cb.on_train_end(self)
         return self.history_frame()
+
+    @torch.no_grad()
+    def recalibrate_batchnorm(self, n_batches:int|None=None, # training minibatches to average over (None = one epoch)
+                             ) -> int:
+        "Recompute every BatchNorm's running statistics as equal-weight averages over training minibatches, dropout off; returns the minibatches used."
+        bns = [m for m in self.module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        if not bns: return 0
+        n = len(self.train_loader) if n_batches is None else check_number("n_batches", n_batches, integer=True, low=1)
+        saved = [(m.momentum, {k: v.clone() for k, v in m.state_dict().items()}) for m in bns]
+        was_training, loader_state = self.module.training, copy.deepcopy(self.train_loader.state_dict())
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):   # the training stream is left where it was
+            torch.manual_seed(0 if self.seed is None else self.seed)
+            for m in bns: m.reset_running_stats(); m.momentum = None                  # None: a cumulative (equal-weight) average
+            self.module.eval()                                                        # dropout off, wherever it reads `training`
+            for m in bns: m.train()                                                   # BatchNorm normalises by, and records, the minibatch
+            done, finished = 0, False
+            try:
+                it = iter(self.train_loader)
+                while done < n:
+                    try: batch = next(it)
+                    except StopIteration: it = iter(self.train_loader); continue      # more minibatches than an epoch: another pass
+                    with self.plan.autocast(): self.module(batch, self.weights)
+                    done += 1
+                finished = True
+            finally:        # an interrupted pass leaves every statistic as it was; a layer the pass never reached keeps its own
+                for m, (mom, sd) in zip(bns, saved):
+                    m.momentum = mom
+                    if not finished or int(m.num_batches_tracked) == 0: m.load_state_dict(sd)
+                self.train_loader.load_state_dict(loader_state); self.module.train(was_training)
+        self.bn_recalibrated = done
+        return done
 
     def _restore_last_good(self):
         "Module, optimisers, step count, loader position and noise as they were at the end of the last whole epoch."

@@ -267,6 +267,7 @@ class BaseModel(LatentMixin):
               progress:bool=True, # tqdm progress bar
               callbacks:list=(), # `train.Callback` objects
               retain_memory:bool|None=None, # keep freed memory in the process while training (`train.retained_heap`; None = on for CPU)
+              precise_bn:bool|int=False, # after training, recompute BatchNorm statistics with dropout off over one epoch's minibatches (True) or this many (`Trainer.recalibrate_batchnorm`)
               **schedule_kwargs, # model-specific schedule options (e.g. PIANO's max_beta, n_epochs_kl_warmup)
              ) -> pd.DataFrame:
         "Train the model; returns (and stores in `.history`) the per-epoch loss components."
@@ -298,7 +299,7 @@ class BaseModel(LatentMixin):
                                lr_scheduler_interval=lr_scheduler_interval, grad_clip=grad_clip, seed=seed, validation_fraction=validation_fraction,
                                early_stopping_patience=early_stopping_patience, checkpoint_dir=checkpoint_dir,
                                checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, sampler=sampler,
-                               callbacks=callbacks, progress=progress, device=device, retain_memory=retain_memory,
+                               callbacks=callbacks, progress=progress, device=device, retain_memory=retain_memory, precise_bn=precise_bn,
                                run_meta=json.loads(json.dumps(dict(model=type(self).__name__, registry=self.registry.to_dict(), module_kwargs=self.module_kwargs), default=str)))
         try: self.history = self.trainer.fit(resume_from=resume_from)
         except (FloatingPointError, KeyboardInterrupt):
@@ -312,7 +313,8 @@ class BaseModel(LatentMixin):
         self.train_kwargs = dict(kw, memory_mode=ds.memory_mode if hasattr(ds, "memory_mode") else memory_mode,
                                  compile=self.trainer.compile, precision=precision, max_steps=max_steps,
                                  accumulate_grad_batches=accumulate_grad_batches, lr_scheduler=lr_scheduler is not None,
-                                 steps=self.trainer.global_step, seed=seed, retain_memory=self.trainer.retained_memory, **schedule_kwargs)
+                                 steps=self.trainer.global_step, seed=seed, retain_memory=self.trainer.retained_memory,
+                                 precise_bn=self.trainer.bn_recalibrated, **schedule_kwargs)
         self.is_trained = True
         return self.history
 
@@ -513,6 +515,17 @@ def _check_save_safety(model_cls, model, adata, d, z):
     model.save(d, overwrite=True)
     assert sorted(q.name for q in d.parent.iterdir()) == [d.name], "a leftover temporary folder was not removed"
 
+def _check_precise_bn(model, train_kwargs):
+    "`train(precise_bn=True)` recalibrates every BatchNorm over one epoch; a second recalibration changes no weight and gives the same statistics."
+    model.train(progress=False, **{**train_kwargs, "max_epochs": 1, "max_steps": None, "precise_bn": True})
+    has_bn = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.module.modules())
+    want = len(model.trainer.train_loader) if has_bn else 0
+    assert model.train_kwargs["precise_bn"] == want, f"precise_bn: {model.train_kwargs['precise_bn']} minibatches, expected {want}"
+    before = copy.deepcopy(model.module.state_dict())
+    assert model.trainer.recalibrate_batchnorm() == want
+    for k, v in model.module.state_dict().items():
+        assert torch.allclose(before[k].float(), v.float(), rtol=1e-5, atol=1e-6), f"a second recalibration changed {k}"
+
 def check_model_contract(model_cls, # a `BaseModel` subclass
                          adata:AnnData, # small registered-able data (not yet registered)
                          setup_kwargs:dict, # arguments of `setup_anndata`
@@ -557,7 +570,8 @@ def check_model_contract(model_cls, # a `BaseModel` subclass
     except ValueError as e: assert "absent from adata" in str(e)
     # numbers out of range are refused by name, never replaced by a default or passed on to torch
     bad_train = [dict(max_epochs=0), dict(max_epochs=-1), dict(max_epochs=2.5), dict(max_epochs=1, batch_size=0), dict(max_epochs=1, batch_size=1),
-                 dict(max_epochs=1, grad_clip=-1.0), dict(max_epochs=1, lr=-1.0), dict(max_epochs=1, checkpoint_every=0), dict(max_steps=0)]
+                 dict(max_epochs=1, grad_clip=-1.0), dict(max_epochs=1, lr=-1.0), dict(max_epochs=1, checkpoint_every=0), dict(max_steps=0),
+                 dict(max_epochs=1, precise_bn=0)]
     before = copy.deepcopy(model.module.state_dict())
     for kw in bad_train:
         name, value = [(k, v) for k, v in kw.items() if (k, v) != ("max_epochs", 1)][0]
@@ -569,4 +583,9 @@ def check_model_contract(model_cls, # a `BaseModel` subclass
         except ValueError as e: assert f"{list(kw)[-1]}=0" in str(e), str(e)
     try: model.get_latent_representation(adata[:0].copy()); raise AssertionError("a 0-cell query accepted")
     except ValueError as e: assert "0 cells" in str(e)
+    # precise BatchNorm, on one more epoch; the trained model is then put back as it was
+    kept = (copy.deepcopy(model.module.state_dict()), model.history, model.train_kwargs, model.trainer)
+    _check_precise_bn(model, train_kwargs or {})
+    model.module.load_state_dict(kept[0]); model.history, model.train_kwargs, model.trainer = kept[1:]
+    np.testing.assert_allclose(model.get_latent_representation(), z, rtol=1e-5, atol=1e-5)
     return model
