@@ -102,7 +102,7 @@ PRECISIONS = ("32", "bf16")
 LR_INTERVALS = ("epoch", "step")
 
 def cpu_has_bf16() -> bool|None:
-    "Whether this CPU multiplies bfloat16 in hardware (x86: AVX512-BF16 or AMX); None where torch cannot tell (other processors)."
+    "Whether this CPU multiplies bfloat16 in hardware (x86: AVX512-BF16, or AMX, whose processors all have AMX-BF16); None where torch cannot tell (other processors)."
     if platform.machine().lower() not in ("x86_64", "amd64"): return None
     checks = [getattr(torch.cpu, n, None) for n in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     if None in checks: return None
@@ -205,8 +205,8 @@ class TrainingPlan:
         if precision not in PRECISIONS: raise ValueError(f"precision={precision!r} must be one of {PRECISIONS}.")
         if precision == "bf16" and torch.device(device).type == "cpu" and cpu_has_bf16() is False:
             warnings.warn(f"precision='bf16' on a CPU without bfloat16 instructions (no AVX512-BF16 or AMX; torch reports "
-                          f"{torch.backends.cpu.get_cpu_capability()}): autocast emulates the bf16 products, which is usually several "
-                          "times slower than float32 (bench/RESULTS.md: 4.6x for SAILER's decoder on an AMD EPYC). Train with precision='32'.",
+                          f"{torch.backends.cpu.get_cpu_capability()}): autocast emulates the bf16 products, which can be several "
+                          "times slower than float32 (4.6x for SAILER's decoder on an AVX2 AMD EPYC, 2026-12-06). Train with precision='32'.",
                           stacklevel=3)
         if not hasattr(module, "inference") or not callable(module):
             raise TypeError(f"{type(module).__name__} is not a BaseModule: define inference/generative/loss (see `sc_integrate.module`).")
@@ -467,7 +467,7 @@ class Trainer:
         self.early_stopping_patience, self.early_stopping_key = early_stopping_patience, early_stopping_key
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
         self.checkpoint_every, self.keep_checkpoints = checkpoint_every, keep_checkpoints
-        if isinstance(precise_bn, bool) or precise_bn is None: self.precise_bn = bool(precise_bn)
+        if isinstance(precise_bn, (bool, np.bool_)) or precise_bn is None: self.precise_bn = bool(precise_bn)
         else: self.precise_bn = check_number("precise_bn", precise_bn, integer=True, low=1)   # a number of minibatches
         self.bn_recalibrated = 0          # minibatches of the last BatchNorm recalibration (0: none)
         if self.checkpoint_every and not self.checkpoint_dir: raise ValueError("checkpoint_every needs checkpoint_dir.")
@@ -702,10 +702,12 @@ class Trainer:
             if self.checkpoint_every and (self.epoch % self.checkpoint_every == 0 or done): self._write_checkpoints()
             if stop: break
         bar.close()
-        if self._es["best_epoch"]: self._best.restore(self.module)   # early stopping keeps the best epoch
-        if self.precise_bn: self.recalibrate_batchnorm(None if self.precise_bn is True else self.precise_bn)
-        if self._es["best_epoch"] and self.checkpoint_dir: self.save_checkpoint(self.checkpoint_dir / "best.pt")
-        self.module.eval()
+        if self._es["best_epoch"]:                            # early stopping keeps the best epoch
+            self._best.restore(self.module)
+            if self.checkpoint_dir: self.save_checkpoint(self.checkpoint_dir / "best.pt")
+        try:        # after the checkpoints: they hold the statistics from training, so a resumed run continues the same run
+            if self.precise_bn: self.recalibrate_batchnorm(None if self.precise_bn is True else self.precise_bn)
+        finally: self.module.eval()
         for cb in self.callbacks: cb.on_train_end(self)
         return self.history_frame()
 
@@ -713,30 +715,36 @@ class Trainer:
     def recalibrate_batchnorm(self, n_batches:int|None=None, # training minibatches to average over (None = one epoch)
                              ) -> int:
         "Recompute every BatchNorm's running statistics as equal-weight averages over training minibatches, dropout off; returns the minibatches used."
-        bns = [m for m in self.module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
-        if not bns: return 0
         n = len(self.train_loader) if n_batches is None else check_number("n_batches", n_batches, integer=True, low=1)
+        bns = [m for m in self.module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        self.bn_recalibrated = 0
+        if not bns: return 0
         saved = [(m.momentum, {k: v.clone() for k, v in m.state_dict().items()}) for m in bns]
-        was_training, loader_state = self.module.training, copy.deepcopy(self.train_loader.state_dict())
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):   # the training stream is left where it was
-            torch.manual_seed(0 if self.seed is None else self.seed)
-            for m in bns: m.reset_running_stats(); m.momentum = None                  # None: a cumulative (equal-weight) average
-            self.module.eval()                                                        # dropout off, wherever it reads `training`
-            for m in bns: m.train()                                                   # BatchNorm normalises by, and records, the minibatch
-            done, finished = 0, False
+        modes, loader_state = [(m, m.training) for m in self.module.modules()], copy.deepcopy(self.train_loader.state_dict())
+        done, finished = 0, False
+        with seeded(self.seed):                                   # every generator (CPU, each CUDA device) is restored afterwards
             try:
-                it = iter(self.train_loader)
-                while done < n:
-                    try: batch = next(it)
-                    except StopIteration: it = iter(self.train_loader); continue      # more minibatches than an epoch: another pass
-                    with self.plan.autocast(): self.module(batch, self.weights)
-                    done += 1
-                finished = True
-            finally:        # an interrupted pass leaves every statistic as it was; a layer the pass never reached keeps its own
+                for m in bns: m.reset_running_stats(); m.momentum = None              # None: a cumulative (equal-weight) average
+                self.module.eval()                                                    # dropout off, wherever it reads `training`
+                for m in bns: m.train()                                               # BatchNorm normalises by, and records, the minibatch
+                while done < n:                                                       # more minibatches than an epoch: further passes
+                    before = done
+                    for batch in self.train_loader:
+                        with self.plan.autocast(): self.module(batch, self.weights)   # the training forward pass, every pass it makes
+                        done += 1
+                        if done == n: break
+                    if done == before: raise RuntimeError("the training loader yielded no minibatch for the BatchNorm recalibration.")
+                finished = all(bool(torch.isfinite(v).all()) for m in bns for v in (m.running_mean, m.running_var) if v is not None)
+            finally:       # a failed or non-finite pass leaves every statistic as it was; a layer the pass never reached keeps its own
                 for m, (mom, sd) in zip(bns, saved):
                     m.momentum = mom
                     if not finished or int(m.num_batches_tracked) == 0: m.load_state_dict(sd)
-                self.train_loader.load_state_dict(loader_state); self.module.train(was_training)
+                for m, t in modes: m.training = t
+                self.train_loader.load_state_dict(loader_state)
+        if not finished:
+            warnings.warn("BatchNorm recalibration gave non-finite statistics (extreme values in the data or overflow under bf16); "
+                          "the statistics from training were kept.", stacklevel=2)
+            return 0
         self.bn_recalibrated = done
         return done
 

@@ -516,15 +516,21 @@ def _check_save_safety(model_cls, model, adata, d, z):
     assert sorted(q.name for q in d.parent.iterdir()) == [d.name], "a leftover temporary folder was not removed"
 
 def _check_precise_bn(model, train_kwargs):
-    "`train(precise_bn=True)` recalibrates every BatchNorm over one epoch; a second recalibration changes no weight and gives the same statistics."
+    "`train(precise_bn=True)` recomputes every BatchNorm the forward pass reaches, over one epoch, and leaves momentum and evaluation mode as they were; a second recalibration gives the same statistics."
     model.train(progress=False, **{**train_kwargs, "max_epochs": 1, "max_steps": None, "precise_bn": True})
-    has_bn = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.module.modules())
-    want = len(model.trainer.train_loader) if has_bn else 0
+    bns = {n: m for n, m in model.module.named_modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats}
+    want = len(model.trainer.train_loader) if bns else 0
     assert model.train_kwargs["precise_bn"] == want, f"precise_bn: {model.train_kwargs['precise_bn']} minibatches, expected {want}"
-    before = copy.deepcopy(model.module.state_dict())
+    assert not model.module.training, "precise_bn left the module in training mode"
+    momenta, snap = {n: m.momentum for n, m in bns.items()}, copy.deepcopy(model.module.state_dict())
+    for m in bns.values(): m.running_mean.fill_(123.0)                     # a value no recalibration would give
     assert model.trainer.recalibrate_batchnorm() == want
-    for k, v in model.module.state_dict().items():
-        assert torch.allclose(before[k].float(), v.float(), rtol=1e-5, atol=1e-6), f"a second recalibration changed {k}"
+    reached = {n for n, m in bns.items() if not bool((m.running_mean == 123.0).all())}
+    assert not bns or reached, "no BatchNorm layer was recalibrated"
+    expected = {k: (torch.full_like(v, 123.0) if k.endswith(".running_mean") and k[:-len(".running_mean")] in set(bns) - reached else v) for k, v in snap.items()}
+    for k, v in model.module.state_dict().items():        # reached layers: the same statistics again; the others: kept as they were
+        assert torch.allclose(expected[k].float(), v.float(), rtol=1e-5, atol=1e-6), f"a second recalibration gave other values of {k}"
+    assert {n: m.momentum for n, m in bns.items()} == momenta and not model.module.training, "momentum or evaluation mode not restored"
 
 def check_model_contract(model_cls, # a `BaseModel` subclass
                          adata:AnnData, # small registered-able data (not yet registered)
