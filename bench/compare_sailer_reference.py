@@ -104,9 +104,8 @@ def main():
         else:
             r = peer_sailer.train_reference_sailer(atac.X, repo=a.sailer_repo, epochs=E, warmup=W, cycle=C, lr=a.lr, threads=a.threads)
             Z["SAILER (reference code, depth only)"], secs["SAILER (reference code, depth only)"] = r["latent"], r["seconds"]
-        import muon as mu
-        b = atac.copy(); mu.atac.pp.tfidf(b, scale_factor=1e4); mu.atac.tl.lsi(b, n_comps=11)
-        Z["LSI (muon, 10)"] = b.obsm["X_lsi"][:, 1:]
+        from sc_integrate.benchmark import lsi_baseline
+        Z["LSI (muon, 10)"] = lsi_baseline(atac, n_comps=10)
     else:
         import mudata as md
         from sc_integrate.models.sailerx import SAILERX, PCA_KEY

@@ -26,7 +26,8 @@ import numpy as np, pandas as pd, scipy.sparse as sp, torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, score, thin
-from sailer_snare_sweep import parse, fit, lsi10
+from sailer_snare_sweep import parse, fit
+from sc_integrate.benchmark import lsi_baseline
 
 
 def drop_empty(atac):
@@ -91,7 +92,7 @@ def main():
         print(f"{cond}: {b.n_obs} cells x {b.n_vars} regions, median {np.median(nnz):.0f} open per cell; {note}", flush=True)
         m, t = fit(b, spec, a.epochs, a.warmup, a.cycle)
         s_sailer = scores(m.get_latent_representation(), b)
-        s_lsi = scores(lsi10(b), b)
+        s_lsi = scores(lsi_baseline(b, n_comps=10), b)
         for name, s in (("SAILER", s_sailer), ("LSI", s_lsi)):
             rows.append({"condition": cond, "embedding": name, "median open": float(np.median(nnz)), **s, "train s": t if name == "SAILER" else np.nan})
         print(cond, "SAILER", {k: round(float(x), 3) for k, x in s_sailer.items()}, "LSI", {k: round(float(x), 3) for k, x in s_lsi.items()}, flush=True)

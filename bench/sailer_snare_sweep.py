@@ -2,7 +2,7 @@
 
 Usage:  python bench/sailer_snare_sweep.py VARIANT [VARIANT ...] [--epochs 30] [--warmup 3] [--cycle 10] [--threads T] [--cells N]
         [--lsi] [--lsi-binary] [--per-type] [--save-latent DIR] [--leiden-seeds N] [--graph-k K,K,...] [--probe] [--data snare|granja]
-        [--depth-check]
+        [--depth-check] [--snapshots N]
 
 A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100-10, lambda 1, positive weight 30):
   default         no change
@@ -55,6 +55,8 @@ prints the mean best NMI, NMI at 1.0 and at as many clusters as types (one seed'
 `--depth-check` (with `--lsi`) adds LSI with log depth regressed out of every component (a cubic in log depth,
 least squares) and each SAILER latent with standardised log depth appended as one more column (scaled to the latent's
 typical per-dimension spread): does LSI's lead come from the depth signal that SAILER is built to remove?
+`--snapshots N` keeps the model's state every N epochs while it trains and, after training, scores each (as the final model,
+Leiden seed 0) beside that epoch's training losses: how the clustering moves along one training run.
 `--probe` prints 5-fold cross-validated accuracy (and balanced accuracy) of a logistic regression (standardised inputs)
 and a 15-NN classifier predicting the labelled type from each embedding: how much of the type each one holds, whatever
 its geometry.
@@ -67,6 +69,8 @@ import numpy as np, pandas as pd, torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, nmi_measures, score
+from sc_integrate.benchmark import lsi_baseline
+from sc_integrate.train import Callback
 
 KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit"}
 
@@ -207,14 +211,27 @@ def probe(latents:dict, atac) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def lsi10(atac) -> np.ndarray:
-    "muon's LSI of `atac` (TF-IDF with scale factor 1e4, SVD): 10 components after the first, which tracks depth."
-    import muon as mu
-    b = atac.copy(); mu.atac.pp.tfidf(b, scale_factor=1e4); mu.atac.tl.lsi(b, n_comps=11)
-    return b.obsm["X_lsi"][:, 1:]
+class Snapshots(Callback):
+    "Copies of the module's state (weights and BatchNorm statistics) every `every` epochs, scored after training."
+    def __init__(self, every:int): self.every, self.states = every, {}
+    def on_epoch_end(self, trainer, epoch, logs):
+        if epoch % self.every == 0: self.states[epoch] = {k: v.detach().clone() for k, v in trainer.module.state_dict().items()}
 
 
-def fit(atac, s:dict, epochs:int, warmup:int, cycle:int):
+def trajectory(m, snaps, atac, history) -> pd.DataFrame:
+    "Each snapshot's latent scored as `score` does (Leiden seed 0), with that epoch's training losses; the model is left at its final state."
+    final = {k: v.detach().clone() for k, v in m.module.state_dict().items()}
+    rows = {}
+    try:
+        for ep, st in snaps.states.items():
+            m.module.load_state_dict(st); rows[ep] = {**score(m.get_latent_representation(), atac),
+                                                      **{c: float(history.iloc[ep - 1][c]) for c in history.columns if c != "epoch"}}
+            print(f"epoch {ep}", {k: round(v, 3) for k, v in rows[ep].items()}, flush=True)
+    finally: m.module.load_state_dict(final)
+    return pd.DataFrame(rows).T.rename_axis("epoch")
+
+
+def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=()):
     "SAILER with the settings `s` (a parsed variant) trained on `atac` (obs 'batch'); returns the model and its training seconds."
     from sc_integrate.models.sailer import SAILER
     kw = dict(seed=int(s.get("seed", 0)))
@@ -269,7 +286,7 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int):
         m.module.encoder_in = InputDropout(m.module.encoder_in, float(s["indrop"]))
     t = time.time()
     try:
-        m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False,
+        m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False, callbacks=list(callbacks),
                 precision="bf16" if "bf16" in s else "32", **clip_arg(s), **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
     finally:
         if "idfloss" in s: sailer_mod.sparse_bce = original_bce
@@ -300,6 +317,7 @@ def main():
     p.add_argument("--graph-k", default="15", help="comma-separated graph sizes for --leiden-seeds")
     p.add_argument("--data", choices=("snare", "granja"), default="snare")
     p.add_argument("--depth-check", action="store_true")
+    p.add_argument("--snapshots", type=int, default=None, help="score the model every N epochs of its training (a trajectory)")
     a = p.parse_args()
     ks = tuple(int(x) for x in a.graph_k.split(","))
     if a.graph_k != "15" and not a.leiden_seeds: raise SystemExit("--graph-k scores with --leiden-seeds N; give both")
@@ -312,18 +330,23 @@ def main():
           f"{torch.get_num_threads()} threads on {platform.machine()}; " + ", ".join(f"{q} {version(q)}" for q in ("sc-integrate", "torch")))
     rows, latents = {}, {}
     for name, s in specs.items():
-        m, t = fit(atac, s, a.epochs, a.warmup, a.cycle)
+        snaps = Snapshots(a.snapshots) if a.snapshots else None
+        m, t = fit(atac, s, a.epochs, a.warmup, a.cycle, callbacks=[snaps] if snaps else ())
         Z = m.get_latent_representation(); latents[name] = Z
         rows[name] = {**score(Z, atac), "train s": t}
         if a.per_type:
             print(name, "active dimensions:", active_dims(m), flush=True)
         print(name, {k: round(float(x), 3) for k, x in rows[name].items()}, flush=True)
+        if snaps:
+            with pd.option_context("display.width", 250, "display.max_columns", 30):
+                print(f"\n{name}: every {a.snapshots} epochs (Leiden seed 0; losses are that epoch's means)\n"
+                      + trajectory(m, snaps, atac, m.history).round(4).to_string(), flush=True)
     if a.lsi:
-        latents["LSI (muon, 10)"] = lsi10(atac)
+        latents["LSI (muon, 10)"] = lsi_baseline(atac, n_comps=10)
         rows["LSI (muon, 10)"] = {**score(latents["LSI (muon, 10)"], atac), "train s": np.nan}
     if a.lsi_binary:                     # LSI of what SAILER reads: the matrix binarised
         b = atac.copy(); b.X = (b.X > 0).astype(np.float32); name = "LSI (muon, 10, binarised)"
-        latents[name] = lsi10(b); rows[name] = {**score(latents[name], atac), "train s": np.nan}
+        latents[name] = lsi_baseline(b, n_comps=10); rows[name] = {**score(latents[name], atac), "train s": np.nan}
     if a.depth_check:
         if not a.lsi: raise SystemExit("--depth-check needs --lsi")
         for name, Z in depth_check(latents, atac).items():

@@ -22,8 +22,8 @@ labelled types (the thesis' equal-count comparison, `metrics.cluster_to_count`),
 mean and standard deviation per embedding, the fraction of each cell's 15 nearest neighbours (all cells) that it shares
 with the reference (the PCs unless `--reference scvi|piano`), and the paired difference SAILERX - reference per seed over the
 subsamples (and SAILERX - each PCA of the RNA, and - each simple joint baseline). The simple joint baselines ask whether the ATAC holds
-label information the RNA lacks: LSI of the ATAC (muon, the 10 components after the first, as `sailer_snare_sweep.lsi10`) and the
-reference concatenated with it, each block centred and scaled to a mean cell norm of 1 and the LSI block weighted 0.25 or 0.5. Unless `--no-gamma0`, the same network
+label information the RNA lacks: LSI of the ATAC (muon, the 10 components after the first: `benchmark.lsi_baseline`) and the
+reference concatenated with it, each block centred and scaled to a mean cell norm of 1 and the LSI block weighted 0.25 or 0.5 (`benchmark.concat_embeddings`). Unless `--no-gamma0`, the same network
 without the alignment (gamma 0: SAILER on the ATAC, the thesis' comparison) is trained with the first seed and scored too.
 `--rna-fraction F` thins the RNA counts binomially to a fraction F (each count kept with probability F, seed 0) before
 anything is computed from them: a weaker RNA, for SAILERX's reference and for the PCs it is compared with (the labels
@@ -37,7 +37,7 @@ import numpy as np, pandas as pd, torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_sailer_reference import load, nmi_measures, thin
-from sailer_snare_sweep import lsi10
+from sc_integrate.benchmark import lsi_baseline, concat_embeddings
 
 
 def nmi(Z, labels, keep, r):
@@ -46,12 +46,6 @@ def nmi(Z, labels, keep, r):
     z = np.ascontiguousarray(Z[keep], dtype=np.float32)
     m = nmi_measures(z, labels[keep], neighbors(z, 15), r)
     return m["NMI (res 1.0)"], m["NMI (best)"], m[f"NMI ({len(np.unique(labels[keep]))} clusters)"]
-
-
-def unit_norm(X):
-    "X centred and scaled so that its rows have a mean Euclidean norm of 1 (one block of a concatenation)."
-    X = np.asarray(X, dtype=np.float64); X = X - X.mean(0)
-    return X / np.linalg.norm(X, axis=1).mean()
 
 
 def knn_matrix(Z, k=15):
@@ -145,9 +139,9 @@ def main():
     if not a.no_gamma0:                  # the same network without the alignment: SAILER on the ATAC (the thesis' comparison)
         Z[f"SAILER (gamma 0) seed {seeds[0]}"] = fit(0.0, seeds[0]).get_latent_representation()
     joints = []                          # simple joint baselines: does the ATAC hold label information the reference lacks?
-    Z["LSI of the ATAC (10)"] = lsi10(atac)
+    Z["LSI of the ATAC (10)"] = lsi_baseline(atac, n_comps=10)
     for w in (0.25, 0.5):
-        joints.append(f"reference + {w} x LSI (concatenated)"); Z[joints[-1]] = np.hstack([unit_norm(Z[pc]), w * unit_norm(Z["LSI of the ATAC (10)"])])
+        joints.append(f"reference + {w} x LSI (concatenated)"); Z[joints[-1]] = concat_embeddings([Z[pc], Z["LSI of the ATAC (10)"]], weights=[1, w])
     labels = atac.obs["cell_type"].astype(str).to_numpy()
     n = atac.n_obs
     subs = [np.sort(np.random.default_rng(r).choice(n, int(0.9 * n), replace=False)) for r in range(a.subsamples)]

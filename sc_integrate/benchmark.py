@@ -14,13 +14,14 @@ import matplotlib
 import matplotlib.pyplot as plt
 import anndata as ad
 from anndata import AnnData
-from .core import torch_threads_kept
+from .core import torch_threads_kept, check_number
 from .metrics import score_embedding, moran_reference, MoranReference, BIO_METRICS, BATCH_METRICS, DIAGNOSTICS
 
 # %% auto #0
 __all__ = ['log_normalized', 'pca_baseline', 'Method', 'pca_method', 'harmony_method', 'model_method', 'scvi_method',
-           'scvi_sysvi_method', 'PeakMemory', 'Benchmark', 'minmax', 'select_runs', 'scib_totals', 'subsample_cells',
-           'scib_benchmarker', 'plot_results_table', 'plot_bio_batch', 'plot_jaccard', 'plot_umaps']
+           'scvi_sysvi_method', 'lsi_baseline', 'concat_embeddings', 'PeakMemory', 'Benchmark', 'minmax', 'select_runs',
+           'scib_totals', 'subsample_cells', 'scib_benchmarker', 'plot_results_table', 'plot_bio_batch', 'plot_jaccard',
+           'plot_umaps']
 
 # %% ../nbs/api/43_benchmark.ipynb #b5259631
 def log_normalized(adata:AnnData, # the data
@@ -137,6 +138,50 @@ def scvi_sysvi_method(batch_key:str, layer:str="counts", target_sum:float|None=1
         m.train(max_epochs=params.get("max_epochs", max_epochs), plan_kwargs=plan or None, enable_progress_bar=False)
         return m.get_latent_representation()
     return Method(name, fn, dict(grid or {}))
+
+# %% ../nbs/api/43_benchmark.ipynb #6b74ae2f
+@torch_threads_kept()
+def lsi_baseline(adata:AnnData, # cells x regions (or peaks, bins) with counts or 0/1 values
+                 layer:str|None=None, # layer with the counts (None = X)
+                 n_comps:int=10, # components returned (after the first, when `drop_first`)
+                 drop_first:bool=True, # leave out the first component, which follows the cells' depth
+                 scale_factor:float=1e4, # muon's `tfidf` scale of the term frequency
+                ) -> np.ndarray:
+    "Unintegrated ATAC baseline: LSI (muon's TF-IDF and truncated SVD), each component standardised; `adata` is not modified."
+    n_comps = check_number("n_comps", n_comps, integer=True, low=1)
+    try: import muon as mu
+    except ImportError as e: raise ImportError("lsi_baseline needs muon: pip install 'sc-integrate[bench]' (or pip install muon).") from e
+    if layer is not None and layer not in adata.layers: raise KeyError(f"layer {layer!r} is not in adata.layers ({list(adata.layers)}).")
+    X = adata.layers[layer] if layer is not None else adata.X
+    X = sp.csr_matrix(X, copy=True)                            # a new matrix: the user's object is not touched
+    if not np.issubdtype(X.dtype, np.floating): X = X.astype(np.float64)   # integer counts: TF-IDF in float64, as muon gives them
+    if X.nnz and (not np.isfinite(X.data).all() or X.data.min() < 0):
+        raise ValueError(f"{'layer ' + repr(layer) if layer else 'X'} holds negative or non-finite values; LSI needs counts or 0/1 accessibility.")
+    empty = np.asarray(X.sum(1)).ravel() <= 0
+    if empty.any(): raise ValueError(f"{empty.sum()} of {X.shape[0]} cells have no counts (e.g. {list(adata.obs_names[empty][:3])}); remove them first.")
+    k = n_comps + int(drop_first)
+    if k >= min(X.shape): raise ValueError(f"n_comps={n_comps} needs at most {min(X.shape) - 1 - int(drop_first)} for {X.shape[0]} cells x {X.shape[1]} regions.")
+    b = AnnData(X); mu.atac.pp.tfidf(b, scale_factor=scale_factor); mu.atac.tl.lsi(b, n_comps=k)
+    return np.ascontiguousarray(b.obsm["X_lsi"][:, int(drop_first):])
+
+def concat_embeddings(blocks:list, # embeddings of the same cells (cells x dims each), e.g. an RNA latent and LSI of the ATAC
+                      weights:list|None=None, # one weight per block (default 1 each)
+                     ) -> np.ndarray:
+    "Joint baseline: the blocks side by side, each centred, scaled to a mean cell norm of 1 and weighted."
+    blocks = [np.asarray(B, dtype=np.float64) for B in blocks]
+    if not blocks: raise ValueError("blocks is empty: give at least one embedding.")
+    weights = [1.0] * len(blocks) if weights is None else list(weights)
+    if len(weights) != len(blocks): raise ValueError(f"{len(weights)} weights for {len(blocks)} blocks: give one weight per block.")
+    out = []
+    for i, (B, w) in enumerate(zip(blocks, weights)):
+        if B.ndim != 2 or B.shape[0] != blocks[0].shape[0]:
+            raise ValueError(f"block {i} has shape {B.shape}; every block must be cells x dims with {blocks[0].shape[0]} cells, as block 0.")
+        if not np.isfinite(B).all(): raise ValueError(f"block {i} holds non-finite values.")
+        if not (np.isfinite(w) and w >= 0): raise ValueError(f"weights[{i}]={w!r} must be a finite number >= 0.")
+        B = B - B.mean(0); norm = np.linalg.norm(B, axis=1).mean()
+        if norm == 0: raise ValueError(f"block {i} is the same for every cell; it cannot be scaled to a mean cell norm of 1.")
+        out.append(w * B / norm)
+    return np.hstack(out)
 
 # %% ../nbs/api/43_benchmark.ipynb #d13c5817
 class PeakMemory:
