@@ -2,7 +2,7 @@
 
 Usage:  python bench/sailer_snare_sweep.py VARIANT [VARIANT ...] [--epochs 30] [--warmup 3] [--cycle 10] [--threads T] [--cells N]
         [--lsi] [--lsi-binary] [--per-type] [--save-latent DIR] [--leiden-seeds N] [--graph-k K,K,...] [--probe] [--data snare|granja]
-        [--depth-check] [--snapshots N]
+        [--depth-check] [--snapshots N] [--validation F]
 
 A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100-10, lambda 1, positive weight 30):
   default         no change
@@ -36,6 +36,10 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
   depthlogit      a learned per-region slope on standardised log depth added to the decoder's logits (logit_g + a_g s, a_g
                   starting at 0): depth enters each region's logit directly, as in a GLM, besides the decoder's input; a
                   patch of the module in this script only
+  gmm=K           the latent prior a mixture of K Gaussians with learned means, scales and weights (`priors.GaussianMixturePrior`,
+                  means drawn N(0, I), scales 1) instead of N(0, I); its KL is the one-sample Monte Carlo estimate
+                  log q(z) - log p(z) (a patch of the module's loss in this script only): does the standard normal prior squeeze
+                  small, distinct types together?
   clip=C          grad_clip=C: a gradient norm, auto (`train.SpikeClip`, SAILER's default since 2026-12-05) or off (none, the
                   default before)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
@@ -57,6 +61,9 @@ least squares) and each SAILER latent with standardised log depth appended as on
 typical per-dimension spread): does LSI's lead come from the depth signal that SAILER is built to remove?
 `--snapshots N` keeps the model's state every N epochs while it trains and, after training, scores each (as the final model,
 Leiden seed 0) beside that epoch's training losses: how the clustering moves along one training run.
+`--validation F` holds out a fraction F of the cells (the engine's `validation_fraction`) and adds their per-cell loss
+components, computed in evaluation mode after every epoch, to the history and to the `--snapshots` table (prefixed `val_`):
+does the clustering decline where the held-out reconstruction does (overfitting), or while it still improves?
 `--probe` prints 5-fold cross-validated accuracy (and balanced accuracy) of a logistic regression (standardised inputs)
 and a 15-NN classifier predicting the labelled type from each embedding: how much of the type each one holds, whatever
 its geometry.
@@ -72,7 +79,7 @@ from compare_sailer_reference import load, nmi_measures, score
 from sc_integrate.benchmark import lsi_baseline
 from sc_integrate.train import Callback
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit", "gmm"}
 
 
 def parse(variant: str) -> dict:
@@ -231,7 +238,7 @@ def trajectory(m, snaps, atac, history) -> pd.DataFrame:
     return pd.DataFrame(rows).T.rename_axis("epoch")
 
 
-def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=()):
+def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validation:float=0.0):
     "SAILER with the settings `s` (a parsed variant) trained on `atac` (obs 'batch'); returns the model and its training seconds."
     from sc_integrate.models.sailer import SAILER
     kw = dict(seed=int(s.get("seed", 0)))
@@ -271,6 +278,17 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=()):
             out = gen(inference_outputs, batch)
             return {**out, "logits": out["logits"] + batch[Keys.DEPTH].reshape(-1, 1) * mod.depth_slope}
         mod.generative = generative
+    if "gmm" in s:
+        from sc_integrate.priors import GaussianMixturePrior
+        mod, K = m.module, int(s["gmm"]); g = torch.Generator().manual_seed(int(s.get("seed", 0)))
+        mod.prior = GaussianMixturePrior(K, mod.n_latent, means=torch.randn(K, mod.n_latent, generator=g))
+        def gmm_loss(batch, io, go, weights, base=mod.loss, mod=mod):
+            out = base(batch, io, go, weights); mu, var, lv = io["qz_mean"], io["qz_var"], io["qz_log_var"]
+            kl_std = 0.5 * (mu * mu + var - 1 - lv).sum(1); kl = mod.prior.kl(mu, var.sqrt(), io["z"])
+            beta = weights.get("beta", 1.0)
+            return type(out)({"loss": out.losses["loss"] + beta * (kl.sum() - kl_std.sum())},
+                             {**out.components, "loss": out.components["loss"] + beta * (kl.sum() - kl_std.sum()).detach(), "kl": kl.sum().detach()}, out.n_obs)
+        mod.loss = gmm_loss
     if "nodepth" in s:
         conf = m.module.confounders
         def no_depth(batch, conf=conf):
@@ -286,7 +304,7 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=()):
         m.module.encoder_in = InputDropout(m.module.encoder_in, float(s["indrop"]))
     t = time.time()
     try:
-        m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False, callbacks=list(callbacks),
+        m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False, callbacks=list(callbacks), validation_fraction=validation,
                 precision="bf16" if "bf16" in s else "32", **clip_arg(s), **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
     finally:
         if "idfloss" in s: sailer_mod.sparse_bce = original_bce
@@ -318,6 +336,7 @@ def main():
     p.add_argument("--data", choices=("snare", "granja"), default="snare")
     p.add_argument("--depth-check", action="store_true")
     p.add_argument("--snapshots", type=int, default=None, help="score the model every N epochs of its training (a trajectory)")
+    p.add_argument("--validation", type=float, default=0.0, help="fraction of cells held out for a validation loss")
     a = p.parse_args()
     ks = tuple(int(x) for x in a.graph_k.split(","))
     if a.graph_k != "15" and not a.leiden_seeds: raise SystemExit("--graph-k scores with --leiden-seeds N; give both")
@@ -331,7 +350,7 @@ def main():
     rows, latents = {}, {}
     for name, s in specs.items():
         snaps = Snapshots(a.snapshots) if a.snapshots else None
-        m, t = fit(atac, s, a.epochs, a.warmup, a.cycle, callbacks=[snaps] if snaps else ())
+        m, t = fit(atac, s, a.epochs, a.warmup, a.cycle, callbacks=[snaps] if snaps else (), validation=a.validation)
         Z = m.get_latent_representation(); latents[name] = Z
         rows[name] = {**score(Z, atac), "train s": t}
         if a.per_type:
