@@ -279,12 +279,12 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
             return {**out, "logits": out["logits"] + batch[Keys.DEPTH].reshape(-1, 1) * mod.depth_slope}
         mod.generative = generative
     if "gmm" in s:
-        from sc_integrate.priors import GaussianMixturePrior
+        from sc_integrate.priors import GaussianMixturePrior, StandardNormalPrior
         mod, K = m.module, int(s["gmm"]); g = torch.Generator().manual_seed(int(s.get("seed", 0)))
         mod.prior = GaussianMixturePrior(K, mod.n_latent, means=torch.randn(K, mod.n_latent, generator=g))
-        def gmm_loss(batch, io, go, weights, base=mod.loss, mod=mod):
-            out = base(batch, io, go, weights); mu, var, lv = io["qz_mean"], io["qz_var"], io["qz_log_var"]
-            kl_std = 0.5 * (mu * mu + var - 1 - lv).sum(1); kl = mod.prior.kl(mu, var.sqrt(), io["z"])
+        def gmm_loss(batch, io, go, weights, base=mod.loss, mod=mod, std=StandardNormalPrior()):
+            out = base(batch, io, go, weights); mu, sigma = io["qz_mean"], io["qz_var"].sqrt()
+            kl_std = std.kl(mu, sigma); kl = mod.prior.kl(mu, sigma, io["z"])    # the module's closed-form KL, swapped for the mixture's
             beta = weights.get("beta", 1.0)
             return type(out)({"loss": out.losses["loss"] + beta * (kl.sum() - kl_std.sum())},
                              {**out.components, "loss": out.components["loss"] + beta * (kl.sum() - kl_std.sum()).detach(), "kl": kl.sum().detach()}, out.n_obs)
