@@ -18,6 +18,10 @@ Lightning precision `32` (its default) and, with `--peakvi-precision 32,bf16-mix
 (with --rounds R, the comparison repeated with fresh models and each SAILER variant's ratio per round and median),
 and each model's peak resident memory (and its increase over the start) while training. With --scaling, SAILER's time per epoch
 on the first 5k / 10k / 20k cells of `sim` (linear in cells means constant seconds per 1,000 cells).
+Also printed per data set (with PeakVI): the float32 bound. The decoder's last layer costs SAILER 6 x 1000 x regions FLOP per cell
+(its forward product, input gradient and weight gradient), whatever else the step does; divided into this device's float32
+matrix-product rate (the best of five 4096 x 4096 products, measured in the same run; `--no-ceiling` skips it), that gives the
+most cells/s float32 SAILER at the reference's width could reach here, and that bound over PeakVI's measured throughput.
 """
 from __future__ import annotations
 import argparse, sys, time, warnings
@@ -78,11 +82,21 @@ def bench_peakvi(a, epochs, device, precision="32"):
                 n_hidden=m.module.n_hidden if hasattr(m.module, "n_hidden") else None)
 
 
+def gemm_ceiling(device:str, n:int=4096, reps:int=5) -> float:
+    "This device's float32 matrix-product rate in FLOP/s: the best of `reps` n x n x n products (after one untimed)."
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    a @ b; sync(); best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter(); a @ b; sync(); best = min(best, time.perf_counter() - t)
+    return 2 * n ** 3 / best
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", default="snare,sim"); p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--scaling", default="5000,10000,20000"); p.add_argument("--device", default="auto")
-    p.add_argument("--no-peakvi", action="store_true")
+    p.add_argument("--no-peakvi", action="store_true"); p.add_argument("--no-ceiling", action="store_true")
     p.add_argument("--sailer", default="default,bf16,no-retain,bf16-b400"); p.add_argument("--peakvi-precision", default="32")
     p.add_argument("--rounds", type=int, default=1, help="repeat the side-by-side comparison with fresh models (the machine drifts)")
     p.add_argument("--cells", type=int, default=None); p.add_argument("--peaks", type=int, default=100_000)
@@ -93,6 +107,8 @@ def main():
     print(f"torch {torch.__version__}, scvi-tools {scvi.__version__}, sc_integrate {sc_integrate.__version__}, device {dev}, "
           f"threads {torch.get_num_threads()}, {time.strftime('%Y-%m-%d')}")
     sim = None
+    ceiling = None if args.no_ceiling or args.no_peakvi else gemm_ceiling(dev)
+    if ceiling: print(f"float32 matrix products on this device: {ceiling / 1e9:.0f} GFLOP/s (best of five 4096^3)")
     for name in [d for d in args.data.split(",") if d]:
         a = load(name, args.peaks)
         if args.cells: a = a[:args.cells].copy()
@@ -116,6 +132,10 @@ def main():
             for ref in peers:
                 for k in [k for k in rows if k.startswith("SAILER")]:
                     print(f"{k} / {ref}{' (its defaults)' if ref == 'PeakVI' else ''} throughput: {rows[k]['cells_per_s'] / rows[ref]['cells_per_s']:.2f}x")
+            if ceiling and "PeakVI" in rows:
+                need = 6 * 1000 * a.n_vars                                            # the decoder's last layer: forward, input and weight gradients
+                print(f"float32 bound: the decoder's last layer alone needs {need / 1e6:.0f} MFLOP per cell, so at most {ceiling / need:.0f} cells/s "
+                      f"here = {ceiling / need / rows['PeakVI']['cells_per_s']:.2f}x PeakVI's measured throughput")
             rounds.append(rows)
         for k in [k for k in rounds[0] if k.startswith("SAILER")]:
             if "PeakVI" in rounds[0]: print_rounds(rounds, k, "PeakVI")

@@ -40,6 +40,15 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
                   means drawn N(0, I), scales 1) instead of N(0, I); its KL is the one-sample Monte Carlo estimate
                   log q(z) - log p(z) (a patch of the module's loss in this script only): does the standard normal prior squeeze
                   small, distinct types together?
+  thin=LO         augmentation by thinning: at every training step each cell keeps each open region with its own probability,
+                  drawn uniform on [LO, 1], in the encoder's input and in the reconstructed target alike, and its depth
+                  confounder is recomputed from the regions kept (standardised with the training statistics): new, shallower
+                  cells of the same state, which SAILER's depth-invariant latent should place where the cell is (a patch of the
+                  module's forward in this script only; evaluation, and swa='s BatchNorm recalibration, which runs in evaluation
+                  mode, read the cells whole)
+  swa=E           stochastic weight averaging: the weights at the end of every epoch from epoch E on are averaged (equal
+                  weights), loaded into the model after training, and the BatchNorm statistics recomputed for them
+                  (`Trainer.recalibrate_batchnorm`); a callback of this script only. Combine with --epochs beyond E
   clip=C          grad_clip=C: a gradient norm, auto (`train.SpikeClip`, SAILER's default since 2026-12-05) or off (none, the
                   default before)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
@@ -79,7 +88,7 @@ from compare_sailer_reference import load, nmi_measures, score
 from sc_integrate.benchmark import lsi_baseline
 from sc_integrate.train import Callback
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit", "gmm"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit", "gmm", "thin", "swa"}
 
 
 def parse(variant: str) -> dict:
@@ -129,6 +138,38 @@ class InputDropout(torch.nn.Module):
         if not self.training or self.p == 0: return self.inner(cols, indptr)
         keep = (torch.rand(len(cols), device=cols.device) >= self.p).to(self.inner.weight.dtype) / (1 - self.p)
         return self.inner(cols, indptr, keep)
+
+
+def thinned(batch:dict, lo:float, depth_stats:dict) -> dict:
+    "The sparse minibatch with each cell's open regions kept with a probability drawn uniform on [lo, 1] (at least one kept) and its standardised log depth recomputed."
+    from sc_integrate.core import Keys
+    ptr, cols = batch[f"{Keys.X}_indptr"], batch[f"{Keys.X}_indices"]
+    n, nnz = len(ptr) - 1, ptr[1:] - ptr[:-1]
+    rows = torch.repeat_interleave(torch.arange(n, device=cols.device), nnz, output_size=len(cols))
+    p = lo + (1 - lo) * torch.rand(n, device=cols.device)
+    keep = torch.rand(len(cols), device=cols.device) < p[rows]
+    none = (torch.zeros(n, device=cols.device).index_add_(0, rows, keep.float()) == 0) & (nnz > 0)
+    keep[ptr[:-1][none]] = True                                                  # a cell keeps at least its first open region
+    kept = torch.bincount(rows[keep], minlength=n)
+    depth = (torch.log(kept.clamp_min(1).to(torch.float32)) - depth_stats["mean"]) / depth_stats["std"]
+    return {**batch, f"{Keys.X}_indices": cols[keep], f"{Keys.X}_indptr": torch.cat([ptr[:1], torch.cumsum(kept, 0)]),
+            f"{Keys.X}_values": batch[f"{Keys.X}_values"][keep], Keys.DEPTH: depth.reshape(-1, 1).to(batch[Keys.DEPTH].dtype)}
+
+
+class WeightAverage(Callback):
+    "Equal-weight average of the parameters at the end of every epoch from `start` on; loaded after training, BatchNorm statistics recomputed."
+    def __init__(self, start:int): self.start, self.n, self.avg = int(start), 0, None
+    def on_epoch_end(self, trainer, epoch, logs):
+        if epoch < self.start: return
+        ps = [p.detach() for p in trainer.module.parameters()]
+        if self.avg is None: self.avg = [p.clone() for p in ps]
+        else: torch._foreach_lerp_(self.avg, ps, 1.0 / (self.n + 1))
+        self.n += 1
+    def on_train_end(self, trainer):
+        if self.avg is None: raise SystemExit(f"swa={self.start}: training ended before epoch {self.start}; train longer (--epochs)")
+        with torch.no_grad(): torch._foreach_copy_(list(trainer.module.parameters()), self.avg)
+        trainer.recalibrate_batchnorm()                 # in evaluation mode, so `thin=` leaves its cells whole
+        print(f"swa: {self.n} epochs averaged (from epoch {self.start}), BatchNorm recalibrated", flush=True)
 
 
 def active_dims(m) -> str:
@@ -302,6 +343,14 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
     if "indrop" in s:
         if "tfidf" in s: raise SystemExit("indrop and tfidf do not combine in this script")
         m.module.encoder_in = InputDropout(m.module.encoder_in, float(s["indrop"]))
+    if "thin" in s:
+        from sc_integrate.core import Keys
+        mod, lo, stats = m.module, float(s["thin"]), m.registry.field(Keys.DEPTH).stats
+        if not 0 < lo <= 1: raise SystemExit(f"thin={s['thin']}: the lowest keep probability must be in (0, 1]")
+        def thin_forward(batch, weights=None, base=mod.forward, mod=mod):
+            return base(thinned(batch, lo, stats) if mod.training else batch, weights)
+        mod.forward = thin_forward
+    if "swa" in s: callbacks = [*callbacks, WeightAverage(int(s["swa"]))]
     t = time.time()
     try:
         m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False, callbacks=list(callbacks), validation_fraction=validation,
