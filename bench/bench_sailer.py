@@ -18,7 +18,7 @@ Lightning precision `32` (its default) and, with `--peakvi-precision 32,bf16-mix
 (with --rounds R, the comparison repeated with fresh models and each SAILER variant's ratio per round and median),
 and each model's peak resident memory (and its increase over the start) while training. With --scaling, SAILER's time per epoch
 on the first 5k / 10k / 20k cells of `sim` (linear in cells means constant seconds per 1,000 cells).
-Also printed per data set (with PeakVI): the float32 bound. The decoder's last layer costs SAILER 6 x 1000 x regions FLOP per cell
+Also printed per data set (with PeakVI and the `default` variant): the float32 bound. The decoder's last layer costs SAILER 6 x 1000 x regions FLOP per cell
 (its forward product, input gradient and weight gradient), whatever else the step does; divided into this device's float32
 matrix-product rate (the best of five 4096 x 4096 products, measured in the same run; `--no-ceiling` skips it), that gives the
 most cells/s float32 SAILER at the reference's width could reach here, and that bound over PeakVI's measured throughput.
@@ -63,7 +63,8 @@ def bench_ours(a, epochs, device, batch_size=128, variant="default"):
         h = m.train(max_epochs=epochs + 1, batch_size=batch_size, device=device, progress=False, n_warmup_epochs=0, cycle_epochs=2,
                     **kw)
     t = float(h["time_s"].iloc[1:].sum())
-    return dict(cells_per_s=a.n_obs * epochs / t, s_per_epoch=t / epochs, warmup_s=float(h["time_s"].iloc[0]), peak_mb=mem.peak_mb, increase_mb=mem.increase_mb)
+    return dict(cells_per_s=a.n_obs * epochs / t, s_per_epoch=t / epochs, warmup_s=float(h["time_s"].iloc[0]), peak_mb=mem.peak_mb, increase_mb=mem.increase_mb,
+                n_hidden=m.module.decoder[-1].in_features)           # the width of the decoder's last layer, for the float32 bound
 
 
 def bench_peakvi(a, epochs, device, precision="32"):
@@ -132,8 +133,8 @@ def main():
             for ref in peers:
                 for k in [k for k in rows if k.startswith("SAILER")]:
                     print(f"{k} / {ref}{' (its defaults)' if ref == 'PeakVI' else ''} throughput: {rows[k]['cells_per_s'] / rows[ref]['cells_per_s']:.2f}x")
-            if ceiling and "PeakVI" in rows:
-                need = 6 * 1000 * a.n_vars                                            # the decoder's last layer: forward, input and weight gradients
+            if ceiling and "PeakVI" in rows and "SAILER" in rows:
+                need = 6 * rows["SAILER"]["n_hidden"] * a.n_vars                      # the decoder's last layer: forward, input and weight gradients
                 print(f"float32 bound: the decoder's last layer alone needs {need / 1e6:.0f} MFLOP per cell, so at most {ceiling / need:.0f} cells/s "
                       f"here = {ceiling / need / rows['PeakVI']['cells_per_s']:.2f}x PeakVI's measured throughput")
             rounds.append(rows)

@@ -143,9 +143,10 @@ class InputDropout(torch.nn.Module):
 def thinned(batch:dict, lo:float, depth_stats:dict) -> dict:
     "The sparse minibatch with each cell's open regions kept with a probability drawn uniform on [lo, 1] (at least one kept) and its standardised log depth recomputed."
     from sc_integrate.core import Keys
-    ptr, cols = batch[f"{Keys.X}_indptr"], batch[f"{Keys.X}_indices"]
+    from sc_integrate.models.sailer import SAILERModule
+    ptr = batch[f"{Keys.X}_indptr"]
     n, nnz = len(ptr) - 1, ptr[1:] - ptr[:-1]
-    rows = torch.repeat_interleave(torch.arange(n, device=cols.device), nnz, output_size=len(cols))
+    rows, cols = SAILERModule.open_entries(batch)
     p = lo + (1 - lo) * torch.rand(n, device=cols.device)
     keep = torch.rand(len(cols), device=cols.device) < p[rows]
     none = (torch.zeros(n, device=cols.device).index_add_(0, rows, keep.float()) == 0) & (nnz > 0)
