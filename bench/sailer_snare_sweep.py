@@ -42,12 +42,11 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
                   small, distinct types together?
   thin=LO         augmentation by thinning: at every training step each cell keeps each open region with its own probability,
                   drawn uniform on [LO, 1], in the encoder's input and in the reconstructed target alike, and its depth
-                  confounder is recomputed from the regions kept (standardised with the training statistics): new, shallower
-                  cells of the same state, which SAILER's depth-invariant latent should place where the cell is (a patch of the
-                  module's forward in this script only; evaluation, and swa='s BatchNorm recalibration, which runs in evaluation
-                  mode, read the cells whole)
+                  confounder moves with the regions kept: the package's `SAILER(thinning=1 - LO)` (a patch of this script
+                  until 2026-12-07; the package option draws the same regions for the same seed, the depth equal to 2e-6)
   swa=E           stochastic weight averaging: the weights at the end of every epoch from epoch E on are averaged (equal
-                  weights), loaded into the model after training, and the BatchNorm statistics recomputed for them
+                  weights), loaded into the model after training, and the BatchNorm statistics recomputed for them: the
+                  engine's `train(weight_average=E)` (a callback of this script until 2026-12-07)
                   (`Trainer.recalibrate_batchnorm`); a callback of this script only. Combine with --epochs beyond E
   clip=C          grad_clip=C: a gradient norm, auto (`train.SpikeClip`, SAILER's default since 2026-12-05) or off (none, the
                   default before)
@@ -138,39 +137,6 @@ class InputDropout(torch.nn.Module):
         if not self.training or self.p == 0: return self.inner(cols, indptr)
         keep = (torch.rand(len(cols), device=cols.device) >= self.p).to(self.inner.weight.dtype) / (1 - self.p)
         return self.inner(cols, indptr, keep)
-
-
-def thinned(batch:dict, lo:float, depth_stats:dict) -> dict:
-    "The sparse minibatch with each cell's open regions kept with a probability drawn uniform on [lo, 1] (at least one kept) and its standardised log depth recomputed."
-    from sc_integrate.core import Keys
-    from sc_integrate.models.sailer import SAILERModule
-    ptr = batch[f"{Keys.X}_indptr"]
-    n, nnz = len(ptr) - 1, ptr[1:] - ptr[:-1]
-    rows, cols = SAILERModule.open_entries(batch)
-    p = lo + (1 - lo) * torch.rand(n, device=cols.device)
-    keep = torch.rand(len(cols), device=cols.device) < p[rows]
-    none = (torch.zeros(n, device=cols.device).index_add_(0, rows, keep.float()) == 0) & (nnz > 0)
-    keep[ptr[:-1][none]] = True                                                  # a cell keeps at least its first open region
-    kept = torch.bincount(rows[keep], minlength=n)
-    depth = (torch.log(kept.clamp_min(1).to(torch.float32)) - depth_stats["mean"]) / depth_stats["std"]
-    return {**batch, f"{Keys.X}_indices": cols[keep], f"{Keys.X}_indptr": torch.cat([ptr[:1], torch.cumsum(kept, 0)]),
-            f"{Keys.X}_values": batch[f"{Keys.X}_values"][keep], Keys.DEPTH: depth.reshape(-1, 1).to(batch[Keys.DEPTH].dtype)}
-
-
-class WeightAverage(Callback):
-    "Equal-weight average of the parameters at the end of every epoch from `start` on; loaded after training, BatchNorm statistics recomputed."
-    def __init__(self, start:int): self.start, self.n, self.avg = int(start), 0, None
-    def on_epoch_end(self, trainer, epoch, logs):
-        if epoch < self.start: return
-        ps = [p.detach() for p in trainer.module.parameters()]
-        if self.avg is None: self.avg = [p.clone() for p in ps]
-        else: torch._foreach_lerp_(self.avg, ps, 1.0 / (self.n + 1))
-        self.n += 1
-    def on_train_end(self, trainer):
-        if self.avg is None: raise SystemExit(f"swa={self.start}: training ended before epoch {self.start}; train longer (--epochs)")
-        with torch.no_grad(): torch._foreach_copy_(list(trainer.module.parameters()), self.avg)
-        trainer.recalibrate_batchnorm()                 # in evaluation mode, so `thin=` leaves its cells whole
-        print(f"swa: {self.n} epochs averaged (from epoch {self.start}), BatchNorm recalibrated", flush=True)
 
 
 def active_dims(m) -> str:
@@ -289,6 +255,9 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
     if "latent" in s: kw["n_latent"] = int(s["latent"])
     if "pw" in s: kw["pos_weight"] = float(s["pw"])
     if "lam" in s: kw["lambda_mi"] = float(s["lam"])
+    if "thin" in s:
+        if not 0 < float(s["thin"]) <= 1: raise SystemExit(f"thin={s['thin']}: the lowest keep probability must be in (0, 1]")
+        kw["thinning"] = 1 - float(s["thin"])
     cls = capped_beta(SAILER, float(s["beta"])) if "beta" in s else SAILER
     b = atac.copy(); cls.setup_anndata(b, batch_key=None if "depthonly" in s else "batch"); m = cls(b, **kw)
     if "tfidf" in s:
@@ -344,17 +313,10 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
     if "indrop" in s:
         if "tfidf" in s: raise SystemExit("indrop and tfidf do not combine in this script")
         m.module.encoder_in = InputDropout(m.module.encoder_in, float(s["indrop"]))
-    if "thin" in s:
-        from sc_integrate.core import Keys
-        mod, lo, stats = m.module, float(s["thin"]), m.registry.field(Keys.DEPTH).stats
-        if not 0 < lo <= 1: raise SystemExit(f"thin={s['thin']}: the lowest keep probability must be in (0, 1]")
-        def thin_forward(batch, weights=None, base=mod.forward, mod=mod):
-            return base(thinned(batch, lo, stats) if mod.training else batch, weights)
-        mod.forward = thin_forward
-    if "swa" in s: callbacks = [*callbacks, WeightAverage(int(s["swa"]))]
     t = time.time()
     try:
         m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False, callbacks=list(callbacks), validation_fraction=validation,
+                weight_average=int(s["swa"]) if "swa" in s else None,
                 precision="bf16" if "bf16" in s else "32", **clip_arg(s), **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
     finally:
         if "idfloss" in s: sailer_mod.sparse_bce = original_bce

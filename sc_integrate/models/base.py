@@ -16,7 +16,7 @@ from ..core import Keys, get_device, seeded, check_number
 from ..data.registry import Registry, SetupArgs, setup_anndata, get_setup, get_matrix, validate_matrix, revalidate, get_fingerprint, check_in_memory
 from ..data.dataset import AnnDataset, ConcatDataset, BalancedBatchSampler
 from ..data.loaders import sequential_batches
-from ..train import Trainer, _pid_alive
+from ..train import Callback, Trainer, _pid_alive
 
 
 # %% auto #0
@@ -268,6 +268,7 @@ class BaseModel(LatentMixin):
               callbacks:list=(), # `train.Callback` objects
               retain_memory:bool|None=None, # keep freed memory in the process while training (`train.retained_heap`; None = on for CPU)
               precise_bn:bool|int=False, # after training, recompute BatchNorm statistics with dropout off over one epoch's minibatches (True) or this many (`Trainer.recalibrate_batchnorm`)
+              weight_average:int|None=None, # return the average of the parameters at the end of every epoch from this one on, BatchNorm recalibrated (stochastic weight averaging; `Trainer`)
               **schedule_kwargs, # model-specific schedule options (e.g. PIANO's max_beta, n_epochs_kl_warmup)
              ) -> pd.DataFrame:
         "Train the model; returns (and stores in `.history`) the per-epoch loss components."
@@ -300,6 +301,7 @@ class BaseModel(LatentMixin):
                                early_stopping_patience=early_stopping_patience, checkpoint_dir=checkpoint_dir,
                                checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, sampler=sampler,
                                callbacks=callbacks, progress=progress, device=device, retain_memory=retain_memory, precise_bn=precise_bn,
+                               weight_average=weight_average,
                                run_meta=json.loads(json.dumps(dict(model=type(self).__name__, registry=self.registry.to_dict(), module_kwargs=self.module_kwargs), default=str)))
         try: self.history = self.trainer.fit(resume_from=resume_from)
         except (FloatingPointError, KeyboardInterrupt):
@@ -314,7 +316,8 @@ class BaseModel(LatentMixin):
                                  compile=self.trainer.compile, precision=precision, max_steps=max_steps,
                                  accumulate_grad_batches=accumulate_grad_batches, lr_scheduler=lr_scheduler is not None,
                                  steps=self.trainer.global_step, seed=seed, retain_memory=self.trainer.retained_memory,
-                                 precise_bn=self.trainer.bn_recalibrated, **schedule_kwargs)
+                                 precise_bn=self.trainer.bn_recalibrated, weight_average=weight_average,
+                                 epochs_averaged=self.trainer.n_averaged, **schedule_kwargs)
         self.is_trained = True
         return self.history
 
@@ -532,6 +535,22 @@ def _check_precise_bn(model, train_kwargs):
         assert torch.allclose(expected[k].float(), v.float(), rtol=1e-5, atol=1e-6), f"a second recalibration gave other values of {k}"
     assert {n: m.momentum for n, m in bns.items()} == momenta and not model.module.training, "momentum or evaluation mode not restored"
 
+def _check_weight_average(model, train_kwargs):
+    "`train(weight_average=1)` over two epochs returns the mean of the two epochs' parameters, BatchNorm recalibrated, in evaluation mode."
+    class Record(Callback):
+        def __init__(self): self.params = []
+        def on_epoch_end(self, trainer, epoch, logs): self.params.append({k: p.detach().clone() for k, p in trainer.module.named_parameters()})
+    rec = Record()
+    model.train(progress=False, **{**train_kwargs, "max_epochs": 2, "max_steps": None, "weight_average": 1,
+                                   "callbacks": [*train_kwargs.get("callbacks", ()), rec]})
+    assert (model.train_kwargs["weight_average"], model.train_kwargs["epochs_averaged"]) == (1, 2), model.train_kwargs
+    for k, p in model.module.named_parameters():
+        want = (rec.params[0][k] + rec.params[1][k]) / 2
+        assert torch.allclose(p, want, rtol=1e-5, atol=1e-6), f"weight_average: {k} is not the mean of the two epochs"
+    has_bn = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats for m in model.module.modules())
+    assert model.train_kwargs["precise_bn"] == (len(model.trainer.train_loader) if has_bn else 0), "weight_average: BatchNorm not recalibrated"
+    assert not model.module.training, "weight_average left the module in training mode"
+
 def check_model_contract(model_cls, # a `BaseModel` subclass
                          adata:AnnData, # small registered-able data (not yet registered)
                          setup_kwargs:dict, # arguments of `setup_anndata`
@@ -577,10 +596,10 @@ def check_model_contract(model_cls, # a `BaseModel` subclass
     # numbers out of range are refused by name, never replaced by a default or passed on to torch
     bad_train = [dict(max_epochs=0), dict(max_epochs=-1), dict(max_epochs=2.5), dict(max_epochs=1, batch_size=0), dict(max_epochs=1, batch_size=1),
                  dict(max_epochs=1, grad_clip=-1.0), dict(max_epochs=1, lr=-1.0), dict(max_epochs=1, checkpoint_every=0), dict(max_steps=0),
-                 dict(max_epochs=1, precise_bn=0)]
+                 dict(max_epochs=1, precise_bn=0), dict(max_epochs=1, weight_average=0), dict(max_epochs=2, weight_average=3)]
     before = copy.deepcopy(model.module.state_dict())
     for kw in bad_train:
-        name, value = [(k, v) for k, v in kw.items() if (k, v) != ("max_epochs", 1)][0]
+        name, value = [(k, v) for k, v in kw.items() if k != "max_epochs" or len(kw) == 1][0]
         try: model.train(progress=False, **kw); raise AssertionError(f"train({kw}) accepted")
         except (ValueError, TypeError) as e: assert f"{name}={value!r}" in str(e), f"train({kw}): the message does not name the argument: {e}"
     assert all(torch.equal(before[k], v) for k, v in model.module.state_dict().items()), "a refused train() changed the weights"
@@ -589,9 +608,10 @@ def check_model_contract(model_cls, # a `BaseModel` subclass
         except ValueError as e: assert f"{list(kw)[-1]}=0" in str(e), str(e)
     try: model.get_latent_representation(adata[:0].copy()); raise AssertionError("a 0-cell query accepted")
     except ValueError as e: assert "0 cells" in str(e)
-    # precise BatchNorm, on one more epoch; the trained model is then put back as it was
+    # precise BatchNorm (one more epoch) and weight averaging (two more); the trained model is then put back as it was
     kept = (copy.deepcopy(model.module.state_dict()), model.history, model.train_kwargs, model.trainer)
     _check_precise_bn(model, train_kwargs or {})
+    _check_weight_average(model, train_kwargs or {})
     model.module.load_state_dict(kept[0]); model.history, model.train_kwargs, model.trainer = kept[1:]
     np.testing.assert_allclose(model.get_latent_representation(), z, rtol=1e-5, atol=1e-5)
     return model

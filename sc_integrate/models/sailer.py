@@ -62,11 +62,13 @@ class SAILERModule(BaseModule):
                  negative_slope:float=0.2, # LeakyReLU slope
                  reference_compat:bool=False, # reproduce the reference code's sampling, BCE weighting and penalty scale
                  dropout_rate:float=0.0, # dropout after each hidden activation of the encoder and decoder (0 = none, as the reference)
+                 thinning:float=0.0, # training augmentation: each step a cell drops each open entry with a probability drawn uniform on [0, thinning] (0 = off, as the reference)
+                 depth_std:float=1.0, # standard deviation of the log depth behind the standardised depth confounder (thinning shifts it)
                 ):
         super().__init__()
         self.n_input, self.n_cats, self.n_cont, self.n_latent = n_input, list(n_cats), n_cont, n_latent
         self.lambda_mi, self.pos_weight, self.reference_compat = float(lambda_mi), float(pos_weight), bool(reference_compat)
-        self.dropout_rate = float(dropout_rate)
+        self.dropout_rate, self.thinning, self.depth_std = float(dropout_rate), float(thinning), float(depth_std)
         act = lambda: nn.LeakyReLU(negative_slope)
         self.encoder_in = SparseLinear(n_input, n_hidden)
         self.encoder = self._dropped(nn.BatchNorm1d(n_hidden), act(), nn.Linear(n_hidden, n_hidden2), nn.BatchNorm1d(n_hidden2), act())
@@ -92,6 +94,39 @@ class SAILERModule(BaseModule):
             rows = torch.repeat_interleave(torch.arange(len(ptr) - 1, device=cols.device), ptr[1:] - ptr[:-1], output_size=len(cols))
             return rows, cols
         return (batch[Keys.X] > 0).nonzero(as_tuple=True)
+
+    def thin(self, batch:dict) -> dict:
+        "The minibatch thinned: cell i keeps each open entry with probability p_i ~ U[1 - thinning, 1] (at least one), its depth confounder shifted to match."
+        rows, cols = self.open_entries(batch)
+        dev = cols.device
+        if f"{Keys.X}_indices" in batch: ptr = batch[f"{Keys.X}_indptr"]; n = len(ptr) - 1
+        else: n = batch[Keys.X].shape[0]
+        p = (1 - self.thinning) + self.thinning * torch.rand(n, device=dev)      # p_i ~ U[1 - thinning, 1]
+        keep = torch.rand(len(cols), device=dev) < p[rows]
+        n_open = torch.bincount(rows, minlength=n)
+        kept = torch.bincount(rows[keep], minlength=n)
+        lost = (kept == 0) & (n_open > 0)
+        if bool(lost.any()):                                    # a cell keeps at least its first open entry
+            first = torch.cumsum(n_open, 0) - n_open             # position of each cell's first entry (entries are grouped by cell)
+            keep[first[lost]] = True; kept = kept + lost.long()
+        if f"{Keys.X}_indices" in batch:
+            out = {**batch, f"{Keys.X}_indices": cols[keep], f"{Keys.X}_indptr": torch.cat([ptr[:1], torch.cumsum(kept, 0)]),
+                   f"{Keys.X}_values": batch[f"{Keys.X}_values"][keep]}
+        else:
+            X = torch.zeros_like(batch[Keys.X]); X[rows[keep], cols[keep]] = batch[Keys.X][rows[keep], cols[keep]]
+            out = {**batch, Keys.X: X}
+        dlog = torch.log(kept.clamp_min(1).float() / n_open.clamp_min(1).float())     # log(kept / open): the depth's change
+        return self._shift_depth(out, dlog)
+
+    def _shift_depth(self, batch:dict, dlog:torch.Tensor) -> dict:
+        "The depth confounder after thinning: log depth + log(kept / open), standardised with the training statistics (a subclass shifts what else reads the depth)."
+        d = batch[Keys.DEPTH]
+        return {**batch, Keys.DEPTH: d + (dlog / self.depth_std).reshape(d.shape).to(d.dtype)}
+
+    def forward(self, batch:dict, weights:dict|None=None) -> tuple:
+        "`BaseModule.forward`, on a thinned minibatch while training with thinning > 0."
+        if self.training and self.thinning > 0: batch = self.thin(batch)
+        return super().forward(batch, weights)
 
     def confounders(self, batch:dict) -> torch.Tensor:
         "c: one-hot categorical covariates, standardised log depth and continuous covariates (n, n_conf)."
@@ -199,11 +234,13 @@ class SAILER(ExpressionMixin, BaseModel):
                  pos_weight:float|str=30.0, # weight of the open entries: a number, or "empirical" (the data's 0/1 ratio)
                  reference_compat:bool=False, # reproduce the reference code's quirks (see `SAILERModule`)
                  dropout_rate:float=0.0, # dropout after each hidden activation (0 = none, as the reference)
+                 thinning:float=0.0, # training augmentation: each step a cell drops each open peak with a probability drawn uniform on [0, thinning] (0 = off, as the reference)
                  seed:int|None=0, # seed of the initial weights
                  **module_kwargs, # further options of a subclass's module
                 ):
         for name, v in (("n_latent", n_latent), ("n_hidden", n_hidden), ("n_hidden2", n_hidden2)): check_number(name, v, integer=True, low=1)
         check_number("lambda_mi", lambda_mi, low=0); check_number("dropout_rate", dropout_rate, low=0, high=1, high_open=True)
+        check_number("thinning", thinning, low=0, high=1, high_open=True)
         self.pos_weight_rule = pos_weight if isinstance(pos_weight, str) else None
         if isinstance(pos_weight, str):
             if pos_weight not in POS_WEIGHTS: raise ValueError(f"pos_weight={pos_weight!r} must be a positive number or one of {POS_WEIGHTS}.")
@@ -211,7 +248,10 @@ class SAILER(ExpressionMixin, BaseModel):
         check_number("pos_weight", pos_weight, low=0, low_open=True)
         super().__init__(adata, seed=seed, n_latent=n_latent, n_hidden=n_hidden, n_hidden2=n_hidden2, lambda_mi=lambda_mi,
                          pos_weight=float(pos_weight), reference_compat=bool(reference_compat),
-                         dropout_rate=float(dropout_rate), **module_kwargs)
+                         dropout_rate=float(dropout_rate), thinning=float(thinning), **module_kwargs)
+
+    def _module_shape(self) -> dict:
+        return {**super()._module_shape(), "depth_std": float(self.registry.field(Keys.DEPTH).stats["std"])}
 
     def _plan(self): return TrainingPlan(optimizer="adam")     # coupled L2 weight decay, as the reference
 

@@ -67,8 +67,11 @@ class SAILERXModule(SAILERModule):
                  negative_slope:float=0.2, # LeakyReLU slope of the plain blocks
                  reference_compat:bool=False, # SAILER's reference quirks (sampling with exp(log var), uniform BCE weight, 1/n penalty)
                  dropout_rate:float=0.0, # dropout after each hidden activation (0 = none, as the reference)
+                 thinning:float=0.0, # training augmentation of the ATAC: a cell drops each open entry with a probability drawn uniform on [0, thinning] (0 = off)
+                 depth_std:float=1.0, # standard deviation of the ATAC log depth behind the standardised depth confounder
                 ):
-        super().__init__(n_input, n_cats, n_cont, n_latent, n_hidden, n_hidden2, lambda_mi, pos_weight, negative_slope, reference_compat, dropout_rate)
+        super().__init__(n_input, n_cats, n_cont, n_latent, n_hidden, n_hidden2, lambda_mi, pos_weight, negative_slope, reference_compat, dropout_rate,
+                         thinning, depth_std)
         self.gamma, self.align_range = float(gamma), (float(align_range[0]), float(align_range[1]))
         self.chromosome_blocks = chromosomes is not None
         if not self.chromosome_blocks: return
@@ -84,6 +87,13 @@ class SAILERXModule(SAILERModule):
         # decoder, mirrored: Linear(z + c, C h2) - BN - PReLU, then per chromosome Linear(h2, h1) - BN - PReLU - Linear(h1, n_c)
         self.decoder = self._dropped(nn.Linear(n_latent + self.n_conf, C * h2), nn.BatchNorm1d(C * h2), nn.PReLU(),
                                      GroupedLinear(C, h2, h1), nn.BatchNorm1d(C * h1), GroupedPReLU(C), BlockLinear(chrom, h1))
+
+    def _shift_depth(self, batch:dict, dlog:torch.Tensor) -> dict:
+        "SAILER's depth shift, and the alignment weight's log(RNA depth / ATAC depth) raised by the ATAC depth thinning took."
+        out = super()._shift_depth(batch, dlog)
+        r = batch.get(RNA)
+        if r is not None: out[RNA] = {**r, LOG_RATIO: r[LOG_RATIO] - dlog.reshape(r[LOG_RATIO].shape).to(r[LOG_RATIO].dtype)}
+        return out
 
     def loss(self, batch:dict, inference_outputs:dict, generative_outputs:dict, weights:dict) -> LossOutput:
         out = super().loss(batch, inference_outputs, generative_outputs, weights)       # eq. 3.2 (SAILER's eq. 2.14)
@@ -244,6 +254,7 @@ class SAILERX(SAILER):
                  chromosome_blocks:bool|None=None, # None: per-chromosome blocks when peak coordinates were registered
                  reference_compat:bool=False, # SAILER's reference quirks (see `SAILERModule`)
                  dropout_rate:float=0.0, # dropout after each hidden activation (0 = none, as the reference)
+                 thinning:float=0.0, # training augmentation of the ATAC: a cell drops each open peak with a probability drawn uniform on [0, thinning] (0 = off)
                  seed:int|None=0, # seed of the initial weights
                 ):
         pairs = _pairs(adata, rna, rna_mod, atac_mod)
@@ -268,7 +279,7 @@ class SAILERX(SAILER):
                              "giving peak_coordinates= if the var names are not 'chr:start-end'.")
         lr = np.concatenate([self._log_ratio(a, r) for a, r in zip(atacs, self.rna_adatas) if r is not None])
         super().__init__(atacs, n_latent=n_latent, n_hidden=n_hidden or (64 if blocks else 1000), n_hidden2=n_hidden2 or (32 if blocks else 100),
-                         lambda_mi=lambda_mi, pos_weight=pos_weight, reference_compat=reference_compat, dropout_rate=dropout_rate, seed=seed,
+                         lambda_mi=lambda_mi, pos_weight=pos_weight, reference_compat=reference_compat, dropout_rate=dropout_rate, thinning=thinning, seed=seed,
                          gamma=float(gamma), align_range=(float(lr.min()), float(lr.max())), chromosome_blocks=blocks)
 
     # ---- the reference side --------------------------------------------------------------
