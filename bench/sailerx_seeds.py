@@ -2,7 +2,7 @@
 
 Usage:  python bench/sailerx_seeds.py [--seeds 0,1,2] [--subsamples 5] [--epochs 50] [--warmup 5] [--cycle 25] [--lr 1e-3]
         [--gamma 6000] [--batch-size 200] [--threads T] [--cells N] [--reference regressed|log|pearson|scvi|piano] [--n-pcs 50]
-        [--rna-fraction F] [--grad-clip auto|off|NORM]
+        [--rna-fraction F] [--grad-clip auto|off|NORM] [--dropout P] [--thinning T] [--weight-average E]
 
 Data and model: `compare_sailer_reference.load` (10,309 cells, the 16,273 regions open in at least 10 cells, 12 samples as
 batches, 23 labelled types) and the `sailerx_snare` tutorial's call (batch + depth, the package's default reference: 50 PCs of
@@ -28,6 +28,8 @@ without the alignment (gamma 0: SAILER on the ATAC, the thesis' comparison) is t
 `--rna-fraction F` thins the RNA counts binomially to a fraction F (each count kept with probability F, seed 0) before
 anything is computed from them: a weaker RNA, for SAILERX's reference and for the PCs it is compared with (the labels
 stay those of the full data).
+`--dropout`, `--thinning` and `--weight-average` pass SAILER's remedies for its overfitting on this data (`dropout_rate`,
+`thinning` and `train(weight_average=E)`) to every SAILERX (and gamma-0) model; the default is none of them, as before.
 """
 from __future__ import annotations
 import argparse, platform, sys, time, warnings
@@ -75,6 +77,9 @@ def main():
     p.add_argument("--grad-clip", default="auto", help="train()'s grad_clip: auto (SAILERX's default), off, or a norm")
     p.add_argument("--n-pcs", type=int, default=50, help="PCs of the log reference (the 50 default PCs are scored beside other counts)")
     p.add_argument("--rna-fraction", type=float, default=1.0, help="thin the RNA counts to this fraction first (a weaker RNA)")
+    p.add_argument("--dropout", type=float, default=0.0, help="SAILERX's dropout_rate")
+    p.add_argument("--thinning", type=float, default=0.0, help="SAILERX's thinning augmentation")
+    p.add_argument("--weight-average", type=int, default=None, help="train(weight_average=E): average the weights of epochs E..end")
     a = p.parse_args()
     if not 0 < a.rna_fraction <= 1: raise SystemExit(f"--rna-fraction {a.rna_fraction} must be in (0, 1]")
     seeds = [int(s) for s in a.seeds.split(",")]
@@ -89,7 +94,7 @@ def main():
         print(f"RNA thinned to {a.rna_fraction}: median {np.median(np.asarray(X.sum(1)).ravel()):.0f} counts per cell; "
               f"{int((np.diff(X.indptr) == 0).sum())} cells with none", flush=True)
     print(f"{atac.n_obs} cells x {atac.n_vars} regions; SAILERX seeds {seeds}: {a.epochs} epochs (warm-up {a.warmup}, cycle "
-          f"{a.cycle}), lr {a.lr}, gamma {a.gamma}, batch {a.batch_size}; {a.subsamples} subsamples of 90%; {torch.get_num_threads()} threads on "
+          f"{a.cycle}), lr {a.lr}, gamma {a.gamma}, batch {a.batch_size}, dropout {a.dropout}, thinning {a.thinning}, weight average from {a.weight_average}; {a.subsamples} subsamples of 90%; {torch.get_num_threads()} threads on "
           f"{platform.machine()}; " + ", ".join(f"{q} {version(q)}" for q in ("sc-integrate", "torch", "scanpy")), flush=True)
     ref_name = {"regressed": "PCA of the RNA (regressed)", "log": "PCA of the RNA (log)", "pearson": "PCA of the RNA (pearson)",
                 "scvi": "scVI latent of the RNA", "piano": "PIANO latent of the RNA"}
@@ -128,8 +133,9 @@ def main():
         "SAILERX as the tutorial calls it, on a copy of the data (with the chosen reference); returns the model."
         mm = md.MuData({q: v.copy() for q, v in mdata.mod.items()})
         if "embedding_key" in setup: mm.mod["rna"].obsm[setup["embedding_key"]] = np.asarray(Z[pc], dtype=np.float32)
-        SAILERX.setup_mudata(mm, batch_key="batch", **setup); m = SAILERX(mm, gamma=gamma, seed=seed)
-        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, lr=a.lr, batch_size=a.batch_size, grad_clip=clip, progress=False)
+        SAILERX.setup_mudata(mm, batch_key="batch", **setup); m = SAILERX(mm, gamma=gamma, seed=seed, dropout_rate=a.dropout, thinning=a.thinning)
+        m.train(max_epochs=a.epochs, n_warmup_epochs=a.warmup, cycle_epochs=a.cycle, lr=a.lr, batch_size=a.batch_size, grad_clip=clip, progress=False,
+                weight_average=a.weight_average)
         return m
     for s in seeds:
         t = time.time(); m = fit(a.gamma, s)
