@@ -254,7 +254,7 @@ class SAILERX(SAILER):
                  chromosome_blocks:bool|None=None, # None: per-chromosome blocks when peak coordinates were registered
                  reference_compat:bool=False, # SAILER's reference quirks (see `SAILERModule`)
                  dropout_rate:float=0.0, # dropout after each hidden activation (0 = none, as the reference)
-                 thinning:float=0.0, # training augmentation of the ATAC: a cell drops each open peak with a probability drawn uniform on [0, thinning] (0 = off)
+                 thinning:float=0.0, # training augmentation of the ATAC: a cell drops each open peak with a probability drawn uniform on [0, thinning] (0 = off; on SNARE-seq it lowered the joint embedding, `bench/RESULTS.md`)
                  seed:int|None=0, # seed of the initial weights
                 ):
         pairs = _pairs(adata, rna, rna_mod, atac_mod)
