@@ -103,12 +103,11 @@ class SAILERModule(BaseModule):
         else: n = batch[Keys.X].shape[0]
         p = (1 - self.thinning) + self.thinning * torch.rand(n, device=dev)      # p_i ~ U[1 - thinning, 1]
         keep = torch.rand(len(cols), device=dev) < p[rows]
-        n_open = torch.bincount(rows, minlength=n)
+        n_open = ptr[1:] - ptr[:-1] if f"{Keys.X}_indices" in batch else torch.bincount(rows, minlength=n)
         kept = torch.bincount(rows[keep], minlength=n)
-        lost = (kept == 0) & (n_open > 0)
-        if bool(lost.any()):                                    # a cell keeps at least its first open entry
-            first = torch.cumsum(n_open, 0) - n_open             # position of each cell's first entry (entries are grouped by cell)
-            keep[first[lost]] = True; kept = kept + lost.long()
+        lost = (kept == 0) & (n_open > 0)                       # a cell keeps at least its first open entry (no host sync: an empty index is a no-op)
+        keep[(torch.cumsum(n_open, 0) - n_open)[lost]] = True   # position of each cell's first entry (entries are grouped by cell)
+        kept = kept + lost.long()
         if f"{Keys.X}_indices" in batch:
             out = {**batch, f"{Keys.X}_indices": cols[keep], f"{Keys.X}_indptr": torch.cat([ptr[:1], torch.cumsum(kept, 0)]),
                    f"{Keys.X}_values": batch[f"{Keys.X}_values"][keep]}
