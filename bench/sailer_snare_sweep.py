@@ -32,7 +32,7 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
   lineardec       the decoder replaced by one linear layer from [z, confounders] to the regions' logits (LSI-like linear
                   structure; a patch of the module in this script only)
   lam=L           lambda_mi=L (default 1; 0 = the plain conditional VAE)
-  beta=B          the cyclical KL weight rises to B instead of 1 (a subclass of SAILER in this script only)
+  beta=B          the cyclical KL weight rises to B instead of 1: `train(max_beta=B)` (a subclass of this script until 2026-12-07)
   depthlogit      a learned per-region slope on standardised log depth added to the decoder's logits (logit_g + a_g s, a_g
                   starting at 0): depth enters each region's logit directly, as in a GLM, besides the decoder's input; a
                   patch of the module in this script only
@@ -163,17 +163,6 @@ def per_type(latents:dict, atac) -> pd.DataFrame:
     return pd.concat([by_type, total, by_depth.loc[[qname[qq] for qq in q.categories]]])
 
 
-def capped_beta(base, beta_max):
-    "A subclass of `base` whose cyclical KL weight rises to `beta_max` instead of 1 (this script's experiment only)."
-    from sc_integrate.train import Cyclical
-    class Capped(base):
-        def _schedules(self, n_warmup_epochs=10, cycle_epochs=100):
-            super()._schedules(n_warmup_epochs, cycle_epochs)            # the argument checks
-            return {"beta": Cyclical(beta_max, n_epochs=cycle_epochs, ramp=0.5, start_epochs=n_warmup_epochs)}
-    Capped.__name__ = base.__name__                                    # the registry is keyed by the model's name
-    return Capped
-
-
 def leiden_seeds(latents:dict, atac, n:int, ks=(15,)) -> pd.DataFrame:
     "Mean (and sd) over Leiden seeds 0..n-1 of the best NMI, the NMI at resolution 1.0 and at as many clusters as types, per embedding and graph size k."
     from sc_integrate.metrics import neighbors
@@ -258,8 +247,7 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
     if "thin" in s:
         if not 0 < float(s["thin"]) <= 1: raise SystemExit(f"thin={s['thin']}: the lowest keep probability must be in (0, 1]")
         kw["thinning"] = 1 - float(s["thin"])
-    cls = capped_beta(SAILER, float(s["beta"])) if "beta" in s else SAILER
-    b = atac.copy(); cls.setup_anndata(b, batch_key=None if "depthonly" in s else "batch"); m = cls(b, **kw)
+    b = atac.copy(); SAILER.setup_anndata(b, batch_key=None if "depthonly" in s else "batch"); m = SAILER(b, **kw)
     if "tfidf" in s:
         Xb = (b.X > 0).tocsr(); nnz = np.diff(Xb.indptr)
         idf = np.log1p(b.n_obs / np.asarray(Xb.sum(0)).ravel())
@@ -317,7 +305,7 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
     try:
         m.train(max_epochs=epochs, n_warmup_epochs=warmup, cycle_epochs=cycle, progress=False, callbacks=list(callbacks), validation_fraction=validation,
                 weight_average=int(s["swa"]) if "swa" in s else None,
-                precision="bf16" if "bf16" in s else "32", **clip_arg(s), **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float)) if q in s})
+                precision="bf16" if "bf16" in s else "32", **clip_arg(s), **{k: f(s[q]) for q, k, f in (("wd", "weight_decay", float), ("bs", "batch_size", int), ("lr", "lr", float), ("beta", "max_beta", float)) if q in s})
     finally:
         if "idfloss" in s: sailer_mod.sparse_bce = original_bce
     return m, time.time() - t          # training alone (before 2026-12-03 evening, "train s" also held the scoring below)

@@ -256,22 +256,25 @@ class SAILER(ExpressionMixin, BaseModel):
 
     def _schedules(self, n_warmup_epochs:float=10, # epochs of reconstruction only (beta = 0)
                    cycle_epochs:float=100, # period of beta's cyclical annealing, in epochs
+                   max_beta:float=1.0, # beta at the top of each cycle (the thesis: 1)
                   ) -> dict:
         check_number("n_warmup_epochs", n_warmup_epochs, low=0); check_number("cycle_epochs", cycle_epochs, low=0, low_open=True)
-        return {"beta": Cyclical(1.0, n_epochs=cycle_epochs, ramp=0.5, start_epochs=n_warmup_epochs)}
+        check_number("max_beta", max_beta, low=0, low_open=True)
+        return {"beta": Cyclical(float(max_beta), n_epochs=cycle_epochs, ramp=0.5, start_epochs=n_warmup_epochs)}
 
     def train(self, max_epochs:int|None=None, # epochs in all, warm-up included (None = 400)
               *,
               lr_decay:float=0.995, # learning rate multiplied by this every epoch (1 = constant; ignored with `lr_scheduler`)
               n_warmup_epochs:float=10, # epochs of reconstruction only
               cycle_epochs:float=100, # period of beta's cyclical annealing
+              max_beta:float=1.0, # beta at the top of each cycle; it weights the KL and the MI penalty alike (eq. 2.14)
               **kwargs, # `BaseModel.train` arguments (batch_size, lr, weight_decay, device, checkpoints, early stopping, ...)
              ) -> pd.DataFrame:
         "Train (see `BaseModel.train`); returns the per-epoch history of loss, reconstruction, kl and mi."
         check_number("lr_decay", lr_decay, low=0, low_open=True, high=1)
         if kwargs.get("lr_scheduler") is None and lr_decay != 1:
             kwargs["lr_scheduler"] = lambda opt: torch.optim.lr_scheduler.ExponentialLR(opt, lr_decay)
-        hist = super().train(max_epochs, n_warmup_epochs=n_warmup_epochs, cycle_epochs=cycle_epochs, **kwargs)
+        hist = super().train(max_epochs, n_warmup_epochs=n_warmup_epochs, cycle_epochs=cycle_epochs, max_beta=max_beta, **kwargs)
         self.train_kwargs["lr_decay"] = lr_decay
         return hist
 
