@@ -2,7 +2,7 @@
 
 Usage:  python bench/sailer_snare_sweep.py VARIANT [VARIANT ...] [--epochs 30] [--warmup 3] [--cycle 10] [--threads T] [--cells N]
         [--lsi] [--lsi-binary] [--per-type] [--save-latent DIR] [--leiden-seeds N] [--graph-k K,K,...] [--probe] [--data snare|granja]
-        [--depth-check] [--snapshots N] [--validation F]
+        [--depth-check] [--snapshots N] [--validation F] [--peakvi SEEDS] [--peakvi-epochs 30]
 
 A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100-10, lambda 1, positive weight 30):
   default         no change
@@ -72,6 +72,9 @@ Leiden seed 0) beside that epoch's training losses: how the clustering moves alo
 `--validation F` holds out a fraction F of the cells (the engine's `validation_fraction`) and adds their per-cell loss
 components, computed in evaluation mode after every epoch, to the history and to the `--snapshots` table (prefixed `val_`):
 does the clustering decline where the held-out reconstruction does (overfitting), or while it still improves?
+`--peakvi 0,1,2` trains scvi-tools' PeakVI (its defaults, batch = sample, as the `sailer_atac` tutorial: all cells, no early
+stopping) once per seed listed, for `--peakvi-epochs` epochs (default 30, the tutorial's), and scores each like the SAILER
+variants: PeakVI's own spread over training seeds, beside SAILER's (the variants may then be left out).
 `--probe` prints 5-fold cross-validated accuracy (and balanced accuracy) of a logistic regression (standardised inputs)
 and a 15-NN classifier predicting the labelled type from each embedding: how much of the type each one holds, whatever
 its geometry.
@@ -311,6 +314,15 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
     return m, time.time() - t          # training alone (before 2026-12-03 evening, "train s" also held the scoring below)
 
 
+def fit_peakvi(atac, seed:int, epochs:int):
+    "scvi-tools' PeakVI with its defaults, batch = sample, trained on all cells as the `sailer_atac` tutorial; its latent and training seconds."
+    import scvi
+    b = atac.copy(); scvi.settings.seed = seed
+    scvi.model.PEAKVI.setup_anndata(b, batch_key="batch"); m = scvi.model.PEAKVI(b); t = time.time()
+    m.train(max_epochs=epochs, train_size=1.0, early_stopping=False, check_val_every_n_epoch=None, enable_progress_bar=False)
+    return m.get_latent_representation(), time.time() - t
+
+
 def clip_arg(s) -> dict:
     "The train() gradient clipping of a variant: `clip=auto`, `clip=off` or `clip=<norm>`; nothing without `clip`."
     if "clip" not in s: return {}
@@ -320,7 +332,7 @@ def clip_arg(s) -> dict:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("variants", nargs="+")
+    p.add_argument("variants", nargs="*")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--cycle", type=int, default=10)
@@ -337,7 +349,11 @@ def main():
     p.add_argument("--depth-check", action="store_true")
     p.add_argument("--snapshots", type=int, default=None, help="score the model every N epochs of its training (a trajectory)")
     p.add_argument("--validation", type=float, default=0.0, help="fraction of cells held out for a validation loss")
+    p.add_argument("--peakvi", default=None, help="comma-separated training seeds of scvi-tools' PeakVI to score beside the variants")
+    p.add_argument("--peakvi-epochs", type=int, default=30)
     a = p.parse_args()
+    if not a.variants and not a.peakvi: raise SystemExit("give at least one variant (e.g. `default`) or --peakvi SEEDS")
+    peakvi_seeds = [int(x) for x in a.peakvi.split(",")] if a.peakvi else []
     ks = tuple(int(x) for x in a.graph_k.split(","))
     if a.graph_k != "15" and not a.leiden_seeds: raise SystemExit("--graph-k scores with --leiden-seeds N; give both")
     specs = {v: parse(v) for v in a.variants}
@@ -360,6 +376,10 @@ def main():
             with pd.option_context("display.width", 250, "display.max_columns", 30):
                 print(f"\n{name}: every {a.snapshots} epochs (Leiden seed 0; losses are that epoch's means)\n"
                       + trajectory(m, snaps, atac, m.history).round(4).to_string(), flush=True)
+    for seed in peakvi_seeds:
+        name = f"PeakVI (seed {seed})"; Z, t = fit_peakvi(atac, seed, a.peakvi_epochs); latents[name] = Z
+        rows[name] = {**score(Z, atac), "train s": t}
+        print(name, {k: round(float(x), 3) for k, x in rows[name].items()}, flush=True)
     if a.lsi:
         latents["LSI (muon, 10)"] = lsi_baseline(atac, n_comps=10)
         rows["LSI (muon, 10)"] = {**score(latents["LSI (muon, 10)"], atac), "train s": np.nan}
