@@ -22,6 +22,8 @@ Also printed per data set (with PeakVI and the `default` variant): the float32 b
 (its forward product, input gradient and weight gradient), whatever else the step does; divided into this device's float32
 matrix-product rate (the best of five 4096 x 4096 products, measured in the same run; `--no-ceiling` skips it), that gives the
 most cells/s float32 SAILER at the reference's width could reach here, and that bound over PeakVI's measured throughput.
+With `bf16-b400` and PeakVI (first round): the bf16 floor, the same three products in bfloat16 at batch 400 plus the fused Adam step of
+the 2 x 1000 x regions weights next to the regions, timed alone in the same run; the most cells/s any step that does both can reach.
 """
 from __future__ import annotations
 import argparse, sys, time, warnings
@@ -93,6 +95,24 @@ def gemm_ceiling(device:str, n:int=4096, reps:int=5) -> float:
     return 2 * n ** 3 / best
 
 
+def step_floor(device:str, batch:int, n_hidden:int, n_regions:int, dtype=torch.bfloat16, reps:int=5) -> dict:
+    "Milliseconds per training step of the work no SAILER setting at the reference's width avoids: the decoder's last layer's three products at `dtype` and Adam's step of the 2 x n_hidden x regions weights next to the regions (the best of `reps`)."
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    def best(f):
+        f(); sync(); b = float("inf")
+        for _ in range(reps):
+            t = time.perf_counter(); f(); sync(); b = min(b, time.perf_counter() - t)
+        return 1e3 * b
+    h, w, g = (torch.randn(batch, n_hidden, device=device, dtype=dtype), torch.randn(n_regions, n_hidden, device=device, dtype=dtype),
+               torch.randn(batch, n_regions, device=device, dtype=dtype))
+    prod = best(lambda: h @ w.T) + best(lambda: g @ w) + best(lambda: g.T @ h)      # logits, the hidden layer's gradient, the weight gradient
+    del h, w, g
+    ps = [torch.nn.Parameter(torch.randn(n_regions, n_hidden, device=device)) for _ in range(2)]
+    for q in ps: q.grad = torch.randn_like(q)
+    opt = torch.optim.Adam(ps, lr=1e-3, weight_decay=5e-4, fused=True)              # as the engine's CPU / GPU default
+    return dict(products_ms=prod, adam_ms=best(opt.step))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", default="snare,sim"); p.add_argument("--epochs", type=int, default=3)
@@ -137,6 +157,12 @@ def main():
                 need = 6 * rows["SAILER"]["n_hidden"] * a.n_vars                      # the decoder's last layer: forward, input and weight gradients
                 print(f"float32 bound: the decoder's last layer alone needs {need / 1e6:.0f} MFLOP per cell, so at most {ceiling / need:.0f} cells/s "
                       f"here = {ceiling / need / rows['PeakVI']['cells_per_s']:.2f}x PeakVI's measured throughput")
+            if rnd == 0 and not args.no_ceiling and "PeakVI" in rows and "SAILER bf16-b400" in rows:
+                f = step_floor(dev, 400, rows["SAILER bf16-b400"]["n_hidden"], a.n_vars)
+                cap = 400 / ((f["products_ms"] + f["adam_ms"]) / 1e3)
+                print(f"bf16 floor at batch 400: the decoder's last-layer products {f['products_ms']:.0f} ms + Adam's step {f['adam_ms']:.0f} ms per step "
+                      f"-> at most {cap:.0f} cells/s = {cap / rows['PeakVI']['cells_per_s']:.2f}x PeakVI, whatever else the step does "
+                      f"(measured: {rows['SAILER bf16-b400']['cells_per_s'] / rows['PeakVI']['cells_per_s']:.2f}x)")
             rounds.append(rows)
         for k in [k for k in rounds[0] if k.startswith("SAILER")]:
             if "PeakVI" in rounds[0]: print_rounds(rounds, k, "PeakVI")

@@ -43,6 +43,9 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
   cons=C          with thin=LO: each training step encodes a second, independently thinned view of every cell and adds
                   C x the symmetrised KL between the two views' posteriors (per cell, summed) to the loss: the latent asked
                   outright to be the same at any depth a thinning reaches (a patch of the module in this script only)
+  mcons=C         as cons=C, but the term is C x the squared difference of the two views' posterior means, each dimension
+                  divided by its variance over the minibatch's means (detached), summed over dimensions: no reward for
+                  shrinking a dimension towards the prior, which the KL form gives (a patch of the module in this script only)
   thin=LO         augmentation by thinning: at every training step each cell keeps each open region with its own probability,
                   drawn uniform on [LO, 1], in the encoder's input and in the reconstructed target alike, and its depth
                   confounder moves with the regions kept: the package's `SAILER(thinning=1 - LO)` (a patch of this script
@@ -93,7 +96,7 @@ from compare_sailer_reference import load, nmi_measures, score
 from sc_integrate.benchmark import lsi_baseline
 from sc_integrate.train import Callback
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit", "gmm", "thin", "swa", "cons"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit", "gmm", "thin", "swa", "cons", "mcons"}
 
 
 def parse(variant: str) -> dict:
@@ -294,16 +297,20 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
             return type(out)({"loss": out.losses["loss"] + beta * (kl.sum() - kl_std.sum())},
                              {**out.components, "loss": out.components["loss"] + beta * (kl.sum() - kl_std.sum()).detach(), "kl": kl.sum().detach()}, out.n_obs)
         mod.loss = gmm_loss
-    if "cons" in s:
+    if "cons" in s or "mcons" in s:
         from sc_integrate.models.sailer import SAILERModule
-        mod, C = m.module, float(s["cons"])
-        if mod.thinning <= 0: raise SystemExit("cons=C needs thin=LO: it compares two thinned views of each cell")
-        def cons_forward(batch, weights=None, mod=mod, C=C):
+        mod, C, scaled = m.module, float(s.get("cons", s.get("mcons"))), "mcons" in s
+        if "cons" in s and "mcons" in s: raise SystemExit("cons and mcons are two forms of one term: give one")
+        if mod.thinning <= 0: raise SystemExit("cons=C / mcons=C need thin=LO: they compare two thinned views of each cell")
+        def cons_forward(batch, weights=None, mod=mod, C=C, scaled=scaled):
             inf, gen, out = SAILERModule.forward(mod, batch, weights)          # view 1: thinned inside
             if not mod.training: return inf, gen, out
             inf2 = mod.inference(mod.thin(batch))                               # view 2: another thinning of the same cells
             v1, v2, d2 = inf["qz_var"], inf2["qz_var"], (inf["qz_mean"] - inf2["qz_mean"]) ** 2
-            skl = 0.25 * (v1 / v2 + v2 / v1 - 2 + d2 * (1 / v1 + 1 / v2)).sum(1)   # (KL(q1 || q2) + KL(q2 || q1)) / 2 per cell
+            if scaled:      # the means' squared difference in units of each dimension's spread over the minibatch (no gain from shrinking a dimension)
+                skl = (d2 / inf["qz_mean"].var(0).detach().clamp_min(1e-6)).sum(1)
+            else:
+                skl = 0.25 * (v1 / v2 + v2 / v1 - 2 + d2 * (1 / v1 + 1 / v2)).sum(1)   # (KL(q1 || q2) + KL(q2 || q1)) / 2 per cell
             loss = out.losses["loss"] + C * skl.sum()
             return inf, gen, type(out)({"loss": loss}, {**out.components, "loss": loss.detach(), "cons": skl.sum().detach()}, out.n_obs)
         mod.forward = cons_forward
