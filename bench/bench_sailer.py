@@ -85,24 +85,24 @@ def bench_peakvi(a, epochs, device, precision="32"):
                 n_hidden=m.module.n_hidden if hasattr(m.module, "n_hidden") else None)
 
 
+def best_seconds(f, device:str, reps:int=5) -> float:
+    "The shortest of `reps` timed calls of `f` (after one untimed), synchronising a CUDA device around each."
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    f(); sync(); best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter(); f(); sync(); best = min(best, time.perf_counter() - t)
+    return best
+
+
 def gemm_ceiling(device:str, n:int=4096, reps:int=5) -> float:
     "This device's float32 matrix-product rate in FLOP/s: the best of `reps` n x n x n products (after one untimed)."
     a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    a @ b; sync(); best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter(); a @ b; sync(); best = min(best, time.perf_counter() - t)
-    return 2 * n ** 3 / best
+    return 2 * n ** 3 / best_seconds(lambda: a @ b, device, reps)
 
 
 def step_floor(device:str, batch:int, n_hidden:int, n_regions:int, dtype=torch.bfloat16, reps:int=5) -> dict:
     "Milliseconds per training step of the work no SAILER setting at the reference's width avoids: the decoder's last layer's three products at `dtype` and Adam's step of the 2 x n_hidden x regions weights next to the regions (the best of `reps`)."
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    def best(f):
-        f(); sync(); b = float("inf")
-        for _ in range(reps):
-            t = time.perf_counter(); f(); sync(); b = min(b, time.perf_counter() - t)
-        return 1e3 * b
+    best = lambda f: 1e3 * best_seconds(f, device, reps)
     h, w, g = (torch.randn(batch, n_hidden, device=device, dtype=dtype), torch.randn(n_regions, n_hidden, device=device, dtype=dtype),
                torch.randn(batch, n_regions, device=device, dtype=dtype))
     prod = best(lambda: h @ w.T) + best(lambda: g @ w) + best(lambda: g.T @ h)      # logits, the hidden layer's gradient, the weight gradient
