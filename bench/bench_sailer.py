@@ -1,7 +1,7 @@
 """SAILER training throughput and peak memory against scvi-tools' PeakVI on the same sparse accessibility data, side by side in one run.
 
 Usage:  python bench/bench_sailer.py [--data snare,sim] [--epochs 3] [--scaling 5000,10000,20000] [--device auto] [--no-peakvi] [--rounds 1]
-        [--sailer default,bf16,no-retain,b400,bf16-b400] [--peakvi-precision 32,bf16-mixed]
+        [--sailer default,bf16,no-retain,b400,bf16-b400,h256] [--peakvi-precision 32,bf16-mixed]
         [--cells N] [--peaks P]   (a smaller run: the first N cells, P simulated peaks; for smoke tests)
 
 Data: `snare`, the SNARE-seq mouse cortex ATAC (10,309 cells x 25,734 regions, `sc_integrate.datasets.snare_cortex_atac`; needs
@@ -13,7 +13,8 @@ same cells per epoch. SAILER variants (`--sailer`): `default` (float32; freed me
 trainer's CPU default, `train.retained_heap`), `bf16` (bfloat16 autocast, `precision="bf16"`), `no-retain` (`retain_memory=False`:
 glibc returns every freed block over 32 MiB to the system, so each step faults its weight-sized gradients (100 MB on SNARE-seq) in afresh),
 `b400` (batch 400, the reference code's setting for its atlas: Adam's cost per step, about 2 x 1000 x regions weights, is shared by 3x more cells) and
-`bf16-b400` (both). PeakVI at
+`bf16-b400` (both), and `h256` (float32, batch 128, a 256-unit first layer and decoder's last layer instead of the reference's 1,000:
+not the default, a narrower network). PeakVI at
 Lightning precision `32` (its default) and, with `--peakvi-precision 32,bf16-mixed`, also under bf16 autocast. Printed per data set: cells/s of training epochs after the first (warm-up, reported apart), their ratio
 (with --rounds R, the comparison repeated with fresh models and each SAILER variant's ratio per round and median),
 and each model's peak resident memory (and its increase over the start) while training. With --scaling, SAILER's time per epoch
@@ -50,7 +51,8 @@ def load(name, n_peaks=100_000):
 
 
 VARIANTS = {"default": {}, "bf16": dict(precision="bf16"), "no-retain": dict(retain_memory=False),
-            "b400": dict(batch_size=400), "bf16-b400": dict(precision="bf16", batch_size=400)}
+            "b400": dict(batch_size=400), "bf16-b400": dict(precision="bf16", batch_size=400), "h256": dict(n_hidden=256)}
+MODEL_KW = ("n_hidden",)      # variant settings of the model, not of `train`
 
 
 def bench_ours(a, epochs, device, batch_size=128, variant="default"):
@@ -58,9 +60,10 @@ def bench_ours(a, epochs, device, batch_size=128, variant="default"):
     from sc_integrate.benchmark import PeakMemory
     if variant not in VARIANTS: raise SystemExit(f"--sailer: unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
     kw = dict(VARIANTS[variant]); batch_size = kw.pop("batch_size", batch_size)
+    model_kw = {k: kw.pop(k) for k in MODEL_KW if k in kw}
     a = a.copy()
     SAILER.setup_anndata(a, batch_key="batch")
-    m = SAILER(a)
+    m = SAILER(a, **model_kw)
     with PeakMemory() as mem:
         h = m.train(max_epochs=epochs + 1, batch_size=batch_size, device=device, progress=False, n_warmup_epochs=0, cycle_epochs=2,
                     **kw)

@@ -1,6 +1,6 @@
 """How much of an embedding's MI with depth is the cell type's, on the SNARE-seq cortex ATAC: saved latents split by type.
 
-Usage:  python bench/sailer_depth_split.py DIR [DIR ...] [--lsi] [--seeds 3]
+Usage:  python bench/sailer_depth_split.py DIR [DIR ...] [--lsi] [--seeds 3] [--rna] [--signal]
 
 Each DIR holds embeddings saved as NAME.npy (cells in the order of `compare_sailer_reference.load`, as
 `sailer_snare_sweep.py --save-latent DIR` writes them). The cells' log depth (log of the open regions per cell) is split
@@ -12,6 +12,14 @@ depth out only down to what the types it separates carry: an embedding at that f
 and little in the residual, while one with less MI than the floor has lost some of the types. `--lsi` adds muon's LSI
 (10 components after the first); `--seeds N` averages the MI estimates over estimator seeds 0..N-1 (default 3), and two
 controls are scored: a random Gaussian latent (the estimator's floor) and the type's one-hot code with small noise.
+`--rna` asks whether the within-type depth an embedding keeps is the cell's state or the measurement, with the paired RNA
+of the same cells: it prints the correlation of the within-type parts of log ATAC depth (open regions) and log RNA depth
+(UMIs), adds as embeddings the 50 PCs of the RNA that SAILERX computes (`pca_flavor` "regressed": log RNA depth regressed
+out of every gene; and "log"), and scores every embedding's 15-NN R^2 of the within-type part of the RNA depth as well.
+An RNA embedding without RNA depth that predicts the within-type ATAC depth would make that part the cells' biology.
+`--signal` adds two per-cell signal-to-noise proxies of the accessibility and each embedding's 15-NN R^2 of their
+within-type parts and MI with them: the fraction of a cell's open regions among the 10% most often open regions (a stand-in
+for TSS enrichment: constitutive sites) and the fraction of its open regions that the 10-cell filter drops (of all 25,734).
 """
 from __future__ import annotations
 import argparse, sys
@@ -36,8 +44,9 @@ def main():
     p.add_argument("dirs", nargs="*")
     p.add_argument("--lsi", action="store_true")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--rna", action="store_true"); p.add_argument("--signal", action="store_true")
     a = p.parse_args()
-    atac = load(None).mod["atac"]
+    mdata = load(None); atac = mdata.mod["atac"]
     d = np.log(np.asarray((atac.X > 0).sum(1)).ravel())
     lab = atac.obs["cell_type"].astype(str).to_numpy()
     type_mean = pd.Series(d).groupby(lab).transform("mean").to_numpy()
@@ -57,12 +66,34 @@ def main():
     onehot = pd.get_dummies(lab).to_numpy(np.float32)
     Zs["control: type one-hot + noise 0.05"] = onehot + 0.05 * rng.standard_normal(onehot.shape).astype(np.float32)
     if len(Zs) == 2: raise SystemExit("give at least one DIR of saved latents, or --lsi")
+    extra = {}
+    if a.rna:
+        from sc_integrate.models.sailerx import _default_embedding, PCA_KEY
+        rna = mdata.mod["rna"]
+        if not (rna.obs_names == atac.obs_names).all(): raise SystemExit("the RNA and ATAC cells are not in the same order")
+        drna = np.log(np.asarray(rna.X.sum(1)).ravel())
+        extra["within-type RNA depth"] = drna - pd.Series(drna).groupby(lab).transform("mean").to_numpy()
+        print(f"correlation of the within-type parts of log ATAC depth and log RNA depth: {np.corrcoef(resid, extra['within-type RNA depth'])[0, 1]:.3f}")
+        for flavor in ("regressed", "log"):
+            r = rna.copy(); _default_embedding(r, None, 50, "", flavor=flavor); Zs[f"RNA: 50 PCs ({flavor})"] = r.obsm[PCA_KEY]
+    if a.signal:
+        from sc_integrate.datasets import snare_cortex_atac
+        full = snare_cortex_atac(download=False)[atac.obs_names]
+        nk = np.asarray((atac.X > 0).sum(1)).ravel(); nf = np.asarray((full.X > 0).sum(1)).ravel()
+        freq = np.asarray((atac.X > 0).mean(0)).ravel(); top = freq >= np.quantile(freq, 0.9)
+        for k, v in (("top-10% regions", np.asarray((atac.X[:, top] > 0).sum(1)).ravel() / nk), ("filtered-out regions", 1 - nk / nf)):
+            w = v - pd.Series(v).groupby(lab).transform("mean").to_numpy()
+            print(f"fraction of open regions in the {k}: R^2 by type {1 - w.var() / v.var():.3f}, correlation of its within-type part "
+                  f"with that of log depth {np.corrcoef(w, resid)[0, 1]:.3f}")
+            extra[f"fraction in {k}"] = v; extra[f"within-type fraction in {k}"] = w
     rows = {}
     for name, Z in Zs.items():
         Z = np.ascontiguousarray(Z, dtype=np.float32)
         mi = lambda y: np.mean([mutual_information(Z, y, seed=s) for s in range(a.seeds)])
         rows[name] = {"MI depth": mi(d), "MI type part": mi(type_mean), "MI within-type part": mi(resid),
                       "R2 depth (15-NN)": knn_r2(Z, d), "R2 within-type part (15-NN)": knn_r2(Z, resid)}
+        for k, v in extra.items():
+            rows[name][f"R2 {k}" if k.startswith("within") else f"MI {k}"] = knn_r2(Z, v) if k.startswith("within") else mi(v)
         print(name, {k: round(float(v), 4) for k, v in rows[name].items()}, flush=True)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 70):
         print("\n" + pd.DataFrame(rows).T.round(4).to_string())

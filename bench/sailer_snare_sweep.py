@@ -46,6 +46,10 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
   mcons=C         as cons=C, but the term is C x the squared difference of the two views' posterior means, each dimension
                   divided by its variance over the minibatch's means (detached), summed over dimensions: no reward for
                   shrinking a dimension towards the prior, which the KL form gives (a patch of the module in this script only)
+  dthin=LO2       denoising: the encoder reads the (thin=LO-thinned) training cell thinned once more, each cell keeping each
+                  open region with its own probability drawn uniform on [LO2, 1], while the decoder reconstructs the cell as
+                  before, with its depth: a shallower copy of a cell is asked for the latent that rebuilds the cell itself,
+                  not the copy (a patch of the module in this script only)
   thin=LO         augmentation by thinning: at every training step each cell keeps each open region with its own probability,
                   drawn uniform on [LO, 1], in the encoder's input and in the reconstructed target alike, and its depth
                   confounder moves with the regions kept: the package's `SAILER(thinning=1 - LO)` (a patch of this script
@@ -96,7 +100,7 @@ from compare_sailer_reference import load, nmi_measures, score
 from sc_integrate.benchmark import lsi_baseline
 from sc_integrate.train import Callback
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit", "gmm", "thin", "swa", "cons", "mcons"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit", "gmm", "thin", "swa", "cons", "mcons", "dthin"}
 
 
 def parse(variant: str) -> dict:
@@ -314,6 +318,20 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
             loss = out.losses["loss"] + C * skl.sum()
             return inf, gen, type(out)({"loss": loss}, {**out.components, "loss": loss.detach(), "cons": skl.sum().detach()}, out.n_obs)
         mod.forward = cons_forward
+    if "dthin" in s:
+        from sc_integrate.models.sailer import SAILERModule
+        mod, lo2 = m.module, float(s["dthin"])
+        if "cons" in s or "mcons" in s: raise SystemExit("dthin does not combine with cons / mcons in this script")
+        if not 0 < lo2 <= 1: raise SystemExit(f"dthin={s['dthin']}: the lowest keep probability must be in (0, 1]")
+        def dthin_forward(batch, weights=None, mod=mod, lo2=lo2):
+            if not mod.training: return SAILERModule.forward(mod, batch, weights)
+            target = mod.thin(batch) if mod.thinning > 0 else batch            # the cell the decoder rebuilds (thin=LO as usual)
+            t0 = mod.thinning; mod.thinning = 1 - lo2
+            try: seen = mod.thin(target)                                        # what the encoder reads: a further thinning
+            finally: mod.thinning = t0
+            inf = mod.inference(seen); gen = mod.generative(inf, target)
+            return inf, gen, mod.loss(target, inf, gen, weights if weights is not None else {})
+        mod.forward = dthin_forward
     if "nodepth" in s:
         conf = m.module.confounders
         def no_depth(batch, conf=conf):
