@@ -49,8 +49,8 @@ def main():
     mdata = load(None); atac = mdata.mod["atac"]
     d = np.log(np.asarray((atac.X > 0).sum(1)).ravel())
     lab = atac.obs["cell_type"].astype(str).to_numpy()
-    type_mean = pd.Series(d).groupby(lab).transform("mean").to_numpy()
-    resid = d - type_mean
+    within = lambda v: v - pd.Series(v).groupby(lab).transform("mean").to_numpy()     # a per-cell value less its type's mean
+    resid = within(d); type_mean = d - resid
     print(f"{atac.n_obs} cells; R^2 of the log depth explained by the type: {1 - resid.var() / d.var():.3f}")
     Zs = {}
     for dd in a.dirs:
@@ -66,14 +66,14 @@ def main():
     onehot = pd.get_dummies(lab).to_numpy(np.float32)
     Zs["control: type one-hot + noise 0.05"] = onehot + 0.05 * rng.standard_normal(onehot.shape).astype(np.float32)
     if len(Zs) == 2: raise SystemExit("give at least one DIR of saved latents, or --lsi")
-    extra = {}
+    extra_r2, extra_mi = {}, {}      # further per-cell values: scored by 15-NN R^2 (within-type parts) or by MI
     if a.rna:
         from sc_integrate.models.sailerx import _default_embedding, PCA_KEY
         rna = mdata.mod["rna"]
         if not (rna.obs_names == atac.obs_names).all(): raise SystemExit("the RNA and ATAC cells are not in the same order")
         drna = np.log(np.asarray(rna.X.sum(1)).ravel())
-        extra["within-type RNA depth"] = drna - pd.Series(drna).groupby(lab).transform("mean").to_numpy()
-        print(f"correlation of the within-type parts of log ATAC depth and log RNA depth: {np.corrcoef(resid, extra['within-type RNA depth'])[0, 1]:.3f}")
+        extra_r2["within-type RNA depth"] = within(drna)
+        print(f"correlation of the within-type parts of log ATAC depth and log RNA depth: {np.corrcoef(resid, extra_r2['within-type RNA depth'])[0, 1]:.3f}")
         for flavor in ("regressed", "log"):
             r = rna.copy(); _default_embedding(r, None, 50, "", flavor=flavor); Zs[f"RNA: 50 PCs ({flavor})"] = r.obsm[PCA_KEY]
     if a.signal:
@@ -82,18 +82,17 @@ def main():
         nk = np.asarray((atac.X > 0).sum(1)).ravel(); nf = np.asarray((full.X > 0).sum(1)).ravel()
         freq = np.asarray((atac.X > 0).mean(0)).ravel(); top = freq >= np.quantile(freq, 0.9)
         for k, v in (("top-10% regions", np.asarray((atac.X[:, top] > 0).sum(1)).ravel() / nk), ("filtered-out regions", 1 - nk / nf)):
-            w = v - pd.Series(v).groupby(lab).transform("mean").to_numpy()
+            w = within(v)
             print(f"fraction of open regions in the {k}: R^2 by type {1 - w.var() / v.var():.3f}, correlation of its within-type part "
                   f"with that of log depth {np.corrcoef(w, resid)[0, 1]:.3f}")
-            extra[f"fraction in {k}"] = v; extra[f"within-type fraction in {k}"] = w
+            extra_mi[f"fraction in {k}"] = v; extra_r2[f"within-type fraction in {k}"] = w
     rows = {}
     for name, Z in Zs.items():
         Z = np.ascontiguousarray(Z, dtype=np.float32)
         mi = lambda y: np.mean([mutual_information(Z, y, seed=s) for s in range(a.seeds)])
         rows[name] = {"MI depth": mi(d), "MI type part": mi(type_mean), "MI within-type part": mi(resid),
                       "R2 depth (15-NN)": knn_r2(Z, d), "R2 within-type part (15-NN)": knn_r2(Z, resid)}
-        for k, v in extra.items():
-            rows[name][f"R2 {k}" if k.startswith("within") else f"MI {k}"] = knn_r2(Z, v) if k.startswith("within") else mi(v)
+        rows[name].update({f"R2 {k}": knn_r2(Z, v) for k, v in extra_r2.items()} | {f"MI {k}": mi(v) for k, v in extra_mi.items()})
         print(name, {k: round(float(v), 4) for k, v in rows[name].items()}, flush=True)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 70):
         print("\n" + pd.DataFrame(rows).T.round(4).to_string())
