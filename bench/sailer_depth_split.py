@@ -7,7 +7,9 @@ Each DIR holds embeddings saved as NAME.npy (cells in the order of `compare_sail
 into the part the labelled type explains (each cell's type mean) and the rest (the within-type residual), and every
 embedding's MI with each part is printed beside its MI with the depth itself (`metrics.mutual_information`, the tutorials'
 estimator, averaged over dimensions). Also printed: R^2 of the log depth predicted from the embedding by a 15-NN regression
-(5-fold cross-validation) against R^2 of the type alone (a one-way ANOVA), and the same for the residual. A latent can keep
+(5-fold cross-validation) against R^2 of the type alone (a one-way ANOVA), and the same for the residual, which a ridge
+regression on the embedding also predicts (a depth direction of small spread, which the 15 neighbours, chosen by the
+directions of large spread, average away). A latent can keep
 depth out only down to what the types it separates carry: an embedding at that floor has its MI with depth in the type part
 and little in the residual, while one with less MI than the floor has lost some of the types. `--lsi` adds muon's LSI
 (10 components after the first); `--seeds N` averages the MI estimates over estimator seeds 0..N-1 (default 3), and two
@@ -17,6 +19,10 @@ of the same cells: it prints the correlation of the within-type parts of log ATA
 (UMIs), adds as embeddings the 50 PCs of the RNA that SAILERX computes (`pca_flavor` "regressed": log RNA depth regressed
 out of every gene; and "log"), and scores every embedding's 15-NN R^2 of the within-type part of the RNA depth as well.
 An RNA embedding without RNA depth that predicts the within-type ATAC depth would make that part the cells' biology.
+`--rotations N` adds the MI with depth of N random rotations of each embedding (`mutual_information(rotations=1, seed=s)`,
+s = 0..N-1: centred, Haar-distributed; their mean, least and largest): the
+metric scores each dimension alone and averages, so it depends on the axes a latent happens to have, while the neighbour
+graph and every clustering do not; the spread shows how much of a difference between two embeddings is their axes.
 `--signal` adds two per-cell signal-to-noise proxies of the accessibility and each embedding's 15-NN R^2 of their
 within-type parts and MI with them: the fraction of a cell's open regions among the 10% most often open regions (a stand-in
 for TSS enrichment: constitutive sites) and the fraction of its open regions that the 10-cell filter drops (of all 25,734).
@@ -39,12 +45,26 @@ def knn_r2(Z, y, k=15, folds=5, seed=0):
     return 1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum()
 
 
+def linear_r2(Z, y, folds=5, seed=0):
+    "Cross-validated R^2 of y from a ridge regression on Z (penalty chosen among 1e-3..1e3 inside each fold)."
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import cross_val_predict, KFold
+    pred = cross_val_predict(RidgeCV(alphas=np.logspace(-3, 3, 7)), Z, y, cv=KFold(folds, shuffle=True, random_state=seed))
+    return 1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+
+
+def rotated_mi(Z, y, n):
+    "MI with y of n random rotations of Z, one each: `metrics.mutual_information(rotations=1, seed=s)` for s = 0..n-1."
+    return np.array([mutual_information(Z, y, rotations=1, seed=s) for s in range(n)])
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dirs", nargs="*")
     p.add_argument("--lsi", action="store_true")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--rna", action="store_true"); p.add_argument("--signal", action="store_true")
+    p.add_argument("--rotations", type=int, default=0, help="also the MI with depth of N random rotations of each embedding")
     a = p.parse_args()
     mdata = load(None); atac = mdata.mod["atac"]
     d = np.log(np.asarray((atac.X > 0).sum(1)).ravel())
@@ -91,8 +111,12 @@ def main():
         Z = np.ascontiguousarray(Z, dtype=np.float32)
         mi = lambda y: np.mean([mutual_information(Z, y, seed=s) for s in range(a.seeds)])
         rows[name] = {"MI depth": mi(d), "MI type part": mi(type_mean), "MI within-type part": mi(resid),
-                      "R2 depth (15-NN)": knn_r2(Z, d), "R2 within-type part (15-NN)": knn_r2(Z, resid)}
+                      "R2 depth (15-NN)": knn_r2(Z, d), "R2 within-type part (15-NN)": knn_r2(Z, resid),
+                      "R2 within-type part (linear)": linear_r2(Z, resid)}
         rows[name].update({f"R2 {k}": knn_r2(Z, v) for k, v in extra_r2.items()} | {f"MI {k}": mi(v) for k, v in extra_mi.items()})
+        if a.rotations:      # the per-dimension MI of the same geometry on other axes
+            r = rotated_mi(Z, d, a.rotations)
+            rows[name].update({"MI depth, rotated: mean": r.mean(), "min": r.min(), "max": r.max()})
         print(name, {k: round(float(v), 4) for k, v in rows[name].items()}, flush=True)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 70):
         print("\n" + pd.DataFrame(rows).T.round(4).to_string())

@@ -50,6 +50,12 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
                   open region with its own probability drawn uniform on [LO2, 1], while the decoder reconstructs the cell as
                   before, with its depth: a shallower copy of a cell is asked for the latent that rebuilds the cell itself,
                   not the copy (a patch of the module in this script only)
+  decor=W         a linear decorrelation of the latent from depth: W x n x R^2 added to each minibatch's loss, where R^2 is the
+                  share of the variance of the (thinned) cells' standardised log depth that a least-squares fit from their
+                  posterior means explains within the minibatch of n cells (rotation-free: any linear direction of the latent
+                  counts, not each dimension alone). The linear, minibatch form of an independence penalty such as the HSIC of
+                  Lopez et al. (2018); it also counts the part of depth the types carry (a patch of the module's loss in this
+                  script only)
   thin=LO         augmentation by thinning: at every training step each cell keeps each open region with its own probability,
                   drawn uniform on [LO, 1], in the encoder's input and in the reconstructed target alike, and its depth
                   confounder moves with the regions kept: the package's `SAILER(thinning=1 - LO)` (a patch of this script
@@ -100,7 +106,7 @@ from compare_sailer_reference import load, nmi_measures, score
 from sc_integrate.benchmark import lsi_baseline
 from sc_integrate.train import Callback
 
-KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit", "gmm", "thin", "swa", "cons", "mcons", "dthin"}
+KNOWN = {"default", "drop", "hidden", "latent", "depthonly", "tfidf", "bf16", "indrop", "wd", "pw", "bs", "lr", "seed", "lam", "beta", "innorm", "nodepth", "idfloss", "lineardec", "clip", "depthlogit", "gmm", "thin", "swa", "cons", "mcons", "dthin", "decor"}
 
 
 def parse(variant: str) -> dict:
@@ -326,12 +332,23 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
         def dthin_forward(batch, weights=None, mod=mod, lo2=lo2):
             if not mod.training: return SAILERModule.forward(mod, batch, weights)
             target = mod.thin(batch) if mod.thinning > 0 else batch            # the cell the decoder rebuilds (thin=LO as usual)
-            t0 = mod.thinning; mod.thinning = 1 - lo2
-            try: seen = mod.thin(target)                                        # what the encoder reads: a further thinning
-            finally: mod.thinning = t0
+            seen = mod.thin(target, 1 - lo2)                                    # what the encoder reads: a further thinning
             inf = mod.inference(seen); gen = mod.generative(inf, target)
             return inf, gen, mod.loss(target, inf, gen, weights if weights is not None else {})
         mod.forward = dthin_forward
+    if "decor" in s:
+        from sc_integrate.core import Keys
+        mod, W = m.module, float(s["decor"])
+        def decor_loss(batch, io, go, weights, base=mod.loss, W=W):
+            out = base(batch, io, go, weights); mu = io["qz_mean"]; n, d = mu.shape
+            if n <= d + 1: return out
+            sd = batch[Keys.DEPTH].reshape(-1).to(mu.dtype); sd = sd - sd.mean(); Zc = mu - mu.mean(0)
+            c = Zc.T @ sd / n; S = Zc.T @ Zc / n
+            S = S + 1e-4 * S.diagonal().mean().detach() * torch.eye(d, dtype=mu.dtype, device=mu.device)
+            r2 = c @ torch.linalg.solve(S, c) / (sd @ sd / n).clamp_min(1e-8)   # the depth's variance a linear map of the means explains
+            loss = out.losses["loss"] + W * n * r2
+            return type(out)({"loss": loss}, {**out.components, "loss": loss.detach(), "decor": (n * r2).detach()}, out.n_obs)
+        mod.loss = decor_loss
     if "nodepth" in s:
         conf = m.module.confounders
         def no_depth(batch, conf=conf):

@@ -451,10 +451,19 @@ def mutual_information(Z:np.ndarray, # latent (n_cells, d)
                        discrete:bool|None=None, # None: categorical, string, boolean and integer confounders are discrete
                        seed:int=0, # seed of the tie-breaking jitter
                        per_dim:bool=False, # return the MI of every dimension instead of the mean
+                       rotations:int=0, # average over this many random rotations of the centred latent (0: its own axes, the thesis' measure)
                       ):
     "kNN estimate of the mutual information (nats) between each latent dimension and a confounder, averaged over dimensions; lower means less confounded."
     Z = _as_float32(Z).astype(np.float64); conf = pd.Series(np.asarray(confounder))
     _check_len(len(Z), confounder=conf)
+    if isinstance(rotations, bool) or not isinstance(rotations, (int, np.integer)) or rotations < 0:
+        raise ValueError(f"rotations={rotations!r}: give a whole number of random rotations, 0 for the latent's own axes.")
+    if rotations and per_dim: raise ValueError("per_dim=True reports the latent's own axes; rotations=N averages over other axes: give one of the two.")
+    if rotations and Z.shape[1] > 1:   # the same distances on other axes: Haar-random rotations (seeded), each scored as the latent itself
+        from scipy.stats import special_ortho_group
+        Q = special_ortho_group.rvs(Z.shape[1], size=rotations, random_state=seed).reshape(rotations, Z.shape[1], Z.shape[1])
+        Zc = Z - Z.mean(0)
+        return float(np.mean([mutual_information(Zc @ q, confounder, k, discrete, seed) for q in Q]))
     if discrete is None: discrete = not pd.api.types.is_float_dtype(conf)
     rng = np.random.default_rng(seed)
     if discrete: codes = _codes(conf)

@@ -95,13 +95,16 @@ class SAILERModule(BaseModule):
             return rows, cols
         return (batch[Keys.X] > 0).nonzero(as_tuple=True)
 
-    def thin(self, batch:dict) -> dict:
+    def thin(self, batch:dict, # a minibatch (sparse or dense X, with its depth confounder)
+             thinning:float|None=None, # the largest drop probability; None: the module's `thinning`
+            ) -> dict:
         "The minibatch thinned: cell i keeps each open entry with probability p_i ~ U[1 - thinning, 1] (at least one), its depth confounder shifted to match."
+        thinning = self.thinning if thinning is None else float(thinning)
         rows, cols = self.open_entries(batch)
         dev = cols.device
         if f"{Keys.X}_indices" in batch: ptr = batch[f"{Keys.X}_indptr"]; n = len(ptr) - 1
         else: n = batch[Keys.X].shape[0]
-        p = (1 - self.thinning) + self.thinning * torch.rand(n, device=dev)      # p_i ~ U[1 - thinning, 1]
+        p = (1 - thinning) + thinning * torch.rand(n, device=dev)                # p_i ~ U[1 - thinning, 1]
         keep = torch.rand(len(cols), device=dev) < p[rows]
         n_open = ptr[1:] - ptr[:-1] if f"{Keys.X}_indices" in batch else torch.bincount(rows, minlength=n)
         kept = torch.bincount(rows[keep], minlength=n)
