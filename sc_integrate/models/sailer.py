@@ -100,6 +100,7 @@ class SAILERModule(BaseModule):
             ) -> dict:
         "The minibatch thinned: cell i keeps each open entry with probability p_i ~ U[1 - thinning, 1] (at least one), its depth confounder shifted to match."
         thinning = self.thinning if thinning is None else float(thinning)
+        if not 0 <= thinning < 1: raise ValueError(f"thinning={thinning!r}: the largest drop probability must be in [0, 1) (0.75 keeps 25-100% of a cell's open entries).")
         rows, cols = self.open_entries(batch)
         dev = cols.device
         if f"{Keys.X}_indices" in batch: ptr = batch[f"{Keys.X}_indptr"]; n = len(ptr) - 1
