@@ -61,9 +61,9 @@ A variant is a '+'-joined list of settings on top of SAILER's defaults (1000-100
                   confounder moves with the regions kept: the package's `SAILER(thinning=1 - LO)` (a patch of this script
                   until 2026-12-07; the package option draws the same regions for the same seed, the depth equal to 2e-6)
   swa=E           stochastic weight averaging: the weights at the end of every epoch from epoch E on are averaged (equal
-                  weights), loaded into the model after training, and the BatchNorm statistics recomputed for them: the
-                  engine's `train(weight_average=E)` (a callback of this script until 2026-12-07)
-                  (`Trainer.recalibrate_batchnorm`); a callback of this script only. Combine with --epochs beyond E
+                  weights), loaded into the model after training, and the BatchNorm statistics recomputed for them
+                  (`Trainer.recalibrate_batchnorm`): the engine's `train(weight_average=E)` (a callback of this script
+                  until 2026-12-07). Combine with --epochs beyond E
   clip=C          grad_clip=C: a gradient norm, auto (`train.SpikeClip`, SAILER's default since 2026-12-05) or off (none, the
                   default before)
 e.g. `python bench/sailer_snare_sweep.py drop=0.4 drop=0.4+tfidf drop=0.4+hidden=256 --threads 1`.
