@@ -37,20 +37,23 @@ from compare_sailer_reference import load
 from sc_integrate.metrics import mutual_information
 
 
-def knn_r2(Z, y, k=15, folds=5, seed=0):
-    "Cross-validated R^2 of y from a k-NN regression on Z."
+def cv_r2(Z, y, model, folds=5, seed=0):
+    "Cross-validated R^2 of y predicted from Z by a scikit-learn regressor."
     from sklearn.model_selection import cross_val_predict, KFold
-    from sklearn.neighbors import KNeighborsRegressor
-    pred = cross_val_predict(KNeighborsRegressor(k), Z, y, cv=KFold(folds, shuffle=True, random_state=seed))
+    pred = cross_val_predict(model, Z, y, cv=KFold(folds, shuffle=True, random_state=seed))
     return 1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum()
 
 
-def linear_r2(Z, y, folds=5, seed=0):
+def knn_r2(Z, y, k=15):
+    "Cross-validated R^2 of y from a k-NN regression on Z."
+    from sklearn.neighbors import KNeighborsRegressor
+    return cv_r2(Z, y, KNeighborsRegressor(k))
+
+
+def linear_r2(Z, y):
     "Cross-validated R^2 of y from a ridge regression on Z (penalty chosen among 1e-3..1e3 inside each fold)."
     from sklearn.linear_model import RidgeCV
-    from sklearn.model_selection import cross_val_predict, KFold
-    pred = cross_val_predict(RidgeCV(alphas=np.logspace(-3, 3, 7)), Z, y, cv=KFold(folds, shuffle=True, random_state=seed))
-    return 1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    return cv_r2(Z, y, RidgeCV(alphas=np.logspace(-3, 3, 7)))
 
 
 def rotated_mi(Z, y, n):

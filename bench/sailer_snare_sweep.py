@@ -234,6 +234,12 @@ def probe(latents:dict, atac) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
+def plus_term(out, name:str, value, weight:float):
+    "A module's LossOutput with weight x `value` (a scalar summed over the minibatch's cells) added to the loss; `value` logged as component `name`."
+    loss = out.losses["loss"] + weight * value
+    return type(out)({"loss": loss}, {**out.components, "loss": loss.detach(), name: value.detach()}, out.n_obs)
+
+
 class Snapshots(Callback):
     "Copies of the module's state (weights and BatchNorm statistics) every `every` epochs, scored after training."
     def __init__(self, every:int): self.every, self.states = every, {}
@@ -321,8 +327,7 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
                 skl = (d2 / inf["qz_mean"].var(0).detach().clamp_min(1e-6)).sum(1)
             else:
                 skl = 0.25 * (v1 / v2 + v2 / v1 - 2 + d2 * (1 / v1 + 1 / v2)).sum(1)   # (KL(q1 || q2) + KL(q2 || q1)) / 2 per cell
-            loss = out.losses["loss"] + C * skl.sum()
-            return inf, gen, type(out)({"loss": loss}, {**out.components, "loss": loss.detach(), "cons": skl.sum().detach()}, out.n_obs)
+            return inf, gen, plus_term(out, "cons", skl.sum(), C)
         mod.forward = cons_forward
     if "dthin" in s:
         from sc_integrate.models.sailer import SAILERModule
@@ -346,8 +351,7 @@ def fit(atac, s:dict, epochs:int, warmup:int, cycle:int, callbacks=(), validatio
             c = Zc.T @ sd / n; S = Zc.T @ Zc / n
             S = S + 1e-4 * S.diagonal().mean().detach() * torch.eye(d, dtype=mu.dtype, device=mu.device)
             r2 = c @ torch.linalg.solve(S, c) / (sd @ sd / n).clamp_min(1e-8)   # the depth's variance a linear map of the means explains
-            loss = out.losses["loss"] + W * n * r2
-            return type(out)({"loss": loss}, {**out.components, "loss": loss.detach(), "decor": (n * r2).detach()}, out.n_obs)
+            return plus_term(out, "decor", n * r2, W)
         mod.loss = decor_loss
     if "nodepth" in s:
         conf = m.module.confounders
