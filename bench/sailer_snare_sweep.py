@@ -76,7 +76,8 @@ muon's LSI (10 components after the first) as the baseline row. `--per-type` pri
 share of their 15 nearest neighbours of the same type in each embedding (where an embedding loses the types apart), the same
 share by quartile of open regions per cell, and each
 SAILER latent's active dimensions (variance of the posterior means over the mean posterior variance, above 0.1).
-`--save-latent DIR` writes each embedding to DIR/NAME.npy. `--lsi-binary` adds LSI of the binarised matrix (what SAILER reads;
+`--save-latent DIR` writes each embedding to DIR/NAME.npy, and each SAILER variant's posterior variances to
+DIR/posterior_var/NAME.npy and its trained model to DIR/models/NAME (`SAILER.load`). `--lsi-binary` adds LSI of the binarised matrix (what SAILER reads;
 the data hold counts 0-5). `--leiden-seeds N` repeats the clustering with Leiden seeds 0..N-1 on each embedding's graph and
 prints the mean best NMI, NMI at 1.0 and at as many clusters as types (one seed's partition can be a lucky one);
 `--graph-k 15,30,50,90` repeats that on graphs of those numbers of neighbours (the thesis clusters over ranges of both).
@@ -430,6 +431,11 @@ def main():
         snaps = Snapshots(a.snapshots) if a.snapshots else None
         m, t = fit(atac, s, a.epochs, a.warmup, a.cycle, callbacks=[snaps] if snaps else (), validation=a.validation)
         Z = m.get_latent_representation(); latents[name] = Z
+        if a.save_latent:                # the posterior's variances and the model, for analyses after the run
+            fname = name.replace(' ', '_').replace('/', '_')
+            for sub in ("posterior_var", "models"): (Path(a.save_latent) / sub).mkdir(parents=True, exist_ok=True)
+            np.save(Path(a.save_latent) / "posterior_var" / f"{fname}.npy", m._map(lambda b: m.module.inference(b)["qz_var"]))
+            m.save(Path(a.save_latent) / "models" / fname, overwrite=True)
         rows[name] = {**score(Z, atac), "train s": t}
         if a.per_type:
             print(name, "active dimensions:", active_dims(m), flush=True)
