@@ -235,6 +235,11 @@ def probe(latents:dict, atac) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
+def file_name(name:str) -> str:
+    "An embedding's name as the stem of the files `--save-latent` writes."
+    return name.replace(' ', '_').replace('/', '_')
+
+
 def plus_term(out, name:str, value, weight:float):
     "A module's LossOutput with weight x `value` (a scalar summed over the minibatch's cells) added to the loss; `value` logged as component `name`."
     loss = out.losses["loss"] + weight * value
@@ -432,10 +437,9 @@ def main():
         m, t = fit(atac, s, a.epochs, a.warmup, a.cycle, callbacks=[snaps] if snaps else (), validation=a.validation)
         Z = m.get_latent_representation(); latents[name] = Z
         if a.save_latent:                # the posterior's variances and the model, for analyses after the run
-            fname = name.replace(' ', '_').replace('/', '_')
             for sub in ("posterior_var", "models"): (Path(a.save_latent) / sub).mkdir(parents=True, exist_ok=True)
-            np.save(Path(a.save_latent) / "posterior_var" / f"{fname}.npy", m._map(lambda b: m.module.inference(b)["qz_var"]))
-            m.save(Path(a.save_latent) / "models" / fname, overwrite=True)
+            np.save(Path(a.save_latent) / "posterior_var" / f"{file_name(name)}.npy", m._map(lambda b: m.module.inference(b)["qz_var"]))
+            m.save(Path(a.save_latent) / "models" / file_name(name), overwrite=True)
         rows[name] = {**score(Z, atac), "train s": t}
         if a.per_type:
             print(name, "active dimensions:", active_dims(m), flush=True)
@@ -460,7 +464,7 @@ def main():
             latents[name] = Z; rows[name] = {**score(Z, atac), "train s": np.nan}
     if a.save_latent:
         Path(a.save_latent).mkdir(parents=True, exist_ok=True)
-        for name, Z in latents.items(): np.save(Path(a.save_latent) / f"{name.replace(' ', '_').replace('/', '_')}.npy", Z)
+        for name, Z in latents.items(): np.save(Path(a.save_latent) / f"{file_name(name)}.npy", Z)
     if a.per_type:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print("\nshare of each type's 15 nearest neighbours of the same type\n" + per_type(latents, atac).round(3).to_string())
